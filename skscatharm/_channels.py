@@ -1,0 +1,174 @@
+"""Channel weights ``w_c(Z)``: the charges each density channel puts on an atom (SPEC §1)."""
+
+from collections.abc import Callable, Mapping
+from numbers import Real
+
+import numpy as np
+
+#: Largest atomic number with a built-in ``valence``/``core`` weight.
+MAX_BUILTIN_VALENCE_Z = 36
+
+
+def valence_electrons(Z):
+    """Number of valence electrons of a main-group atom.
+
+    ``Z`` for hydrogen and helium, ``Z - 2`` for the second period, ``Z - 10`` for the
+    third and ``Z - 18`` for K to Zn (the 3d electrons of transition metals count as
+    valence). For Ga to Kr the filled 3d shell is core, so their main-group valence is
+    ``Z - 28`` (Br: 7).
+
+    Parameters
+    ----------
+    Z : array-like of int
+        Atomic numbers, ``1 <= Z <= 36``.
+
+    Returns
+    -------
+    valence : ndarray of float64
+    """
+    Z = np.asarray(Z)
+    if np.any(Z < 1) or np.any(Z > MAX_BUILTIN_VALENCE_Z):
+        raise ValueError(
+            f"valence electrons are defined for 1 <= Z <= {MAX_BUILTIN_VALENCE_Z}"
+        )
+    core = np.select(
+        [Z <= 2, Z <= 10, Z <= 18, Z <= 30], [0, 2, 10, 18], default=28
+    )
+    return (Z - core).astype(np.float64)
+
+
+def _full(Z):
+    return np.asarray(Z, dtype=np.float64)
+
+
+def _core(Z):
+    return np.asarray(Z, dtype=np.float64) - valence_electrons(Z)
+
+
+_BUILTIN = {
+    "full": (_full, None),
+    "valence": (valence_electrons, MAX_BUILTIN_VALENCE_Z),
+    "core": (_core, MAX_BUILTIN_VALENCE_Z),
+}
+
+
+class Channel:
+    """One density channel: a name and a weight function of the atomic number.
+
+    Parameters
+    ----------
+    name : str
+        Used in feature names.
+    weights : callable
+        Maps an integer array of atomic numbers to float weights; raises ``KeyError``
+        or ``ValueError`` for an element it does not define.
+    max_Z : int or None
+        Largest atomic number defined, for error messages.
+    """
+
+    def __init__(self, name, weights, max_Z=None):
+        self.name = name
+        self.weights = weights
+        self.max_Z = max_Z
+
+    def __call__(self, Z):
+        """Weights of the atoms ``Z`` (float64 array, same shape)."""
+        weights = np.asarray(self.weights(np.asarray(Z)), dtype=np.float64)
+        if weights.shape != np.shape(Z):
+            raise ValueError(
+                f"channel {self.name!r} returned weights of shape {weights.shape} "
+                f"for {np.shape(Z)} atoms"
+            )
+        if not np.all(np.isfinite(weights)):
+            raise ValueError(f"channel {self.name!r} returned non-finite weights")
+        return weights
+
+
+def _mapping_weights(mapping):
+    table = {int(z): float(w) for z, w in mapping.items()}
+
+    def weights(Z):
+        return np.array([table[int(z)] for z in np.ravel(Z)]).reshape(np.shape(Z))
+
+    return weights
+
+
+def resolve_channels(channels):
+    """Turn the ``channels`` parameter into a list of :class:`Channel`.
+
+    Parameters
+    ----------
+    channels : sequence
+        Each item is a built-in name (``"full"``, ``"valence"``, ``"core"``), a
+        mapping ``Z -> weight``, a callable ``Z_array -> weights``, or a pair
+        ``(name, mapping_or_callable)``.
+
+    Returns
+    -------
+    list of Channel
+    """
+    if isinstance(channels, str | Mapping) or callable(channels):
+        raise TypeError(
+            "channels must be a sequence of channels, e.g. ('full', 'valence', "
+            f"'core'); got {type(channels).__name__}"
+        )
+    resolved = []
+    for index, item in enumerate(channels):
+        name = None
+        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
+            name, item = item
+        if isinstance(item, str):
+            if item not in _BUILTIN:
+                raise ValueError(
+                    f"unknown channel {item!r}; built-in channels are "
+                    f"{sorted(_BUILTIN)}, or pass a mapping Z -> weight"
+                )
+            function, max_Z = _BUILTIN[item]
+            resolved.append(Channel(name or item, function, max_Z))
+        elif isinstance(item, Mapping):
+            if not all(isinstance(w, Real) for w in item.values()):
+                raise TypeError(f"channel {index}: weights must be real numbers")
+            resolved.append(Channel(name or f"channel{index}", _mapping_weights(item)))
+        elif isinstance(item, Callable):
+            resolved.append(Channel(name or f"channel{index}", item))
+        else:
+            raise TypeError(
+                f"channel {index} must be a name, a mapping Z -> weight or a "
+                f"callable; got {type(item).__name__}"
+            )
+    if not resolved:
+        raise ValueError("at least one channel is needed")
+    names = [channel.name for channel in resolved]
+    if len(set(names)) != len(names):
+        raise ValueError(f"channel names must be unique, got {names}")
+    return resolved
+
+
+def channel_weights(channels, Z, molecule_index):
+    """Weights of every channel for one molecule, shape ``(n_channels, n_atoms)``.
+
+    Raises a ``ValueError`` naming the molecule and the element when a channel does
+    not define an element of the molecule.
+    """
+    rows = []
+    for channel in channels:
+        try:
+            rows.append(channel(Z))
+        except (KeyError, ValueError, IndexError) as error:
+            undefined = sorted(
+                {int(z) for z in Z if not _defines(channel, int(z))}
+            ) or sorted(set(Z.tolist()))
+            limit = f" (defined for Z <= {channel.max_Z})" if channel.max_Z else ""
+            raise ValueError(
+                f"molecule {molecule_index}: channel {channel.name!r} has no weight "
+                f"for element(s) Z={undefined}{limit}"
+            ) from error
+    return np.stack(rows)
+
+
+def _defines(channel, z):
+    try:
+        channel(np.array([z]))
+    except (KeyError, ValueError, IndexError):
+        return False
+    return True

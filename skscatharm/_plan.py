@@ -1,0 +1,133 @@
+"""Where each field is sampled: scales, grid spacings and box margins (SPEC.md §4).
+
+Every field the transform integrates is a smooth field of some width ``w`` (a sum of
+Gaussians of width ``w`` times polynomials) or the modulus of one. It is sampled on its
+own grid, of spacing ``w / oversampling``, over the bounding box of the atoms widened
+on each side by a margin ``w * x``, where ``x`` makes the part of ``∫ |field|^q`` left
+outside the box smaller than ``tail_tolerance`` (bound below). Fine scales thus get
+fine, small grids and coarse scales coarse ones, instead of one grid for every scale.
+"""
+
+from dataclasses import dataclass
+from functools import cached_property
+from math import sqrt
+
+from scipy.special import gammainccinv
+
+
+def margin_factor(power, degree, tail_tolerance):
+    """Box margin, in units of the field width, that leaves ``tail_tolerance`` outside.
+
+    A field that decays like ``(d/w)^degree exp(-d²/2w²)`` around a point has
+    ``∫ |field|^q`` over the ball of radius ``x w`` missing the fraction
+    ``Q((degree q + 3)/2, q x²/2)`` of the total (regularised upper incomplete gamma
+    function, from the radial integral ``∫ r^(degree q + 2) exp(-q r²/2) dr``).
+
+    Parameters
+    ----------
+    power : float
+        The integral power ``q > 0``.
+    degree : int
+        Degree of the polynomial factor of the field.
+    tail_tolerance : float
+        Fraction of the integral allowed outside.
+
+    Returns
+    -------
+    x : float
+    """
+    shape = (degree * power + 3) / 2
+    return sqrt(2 * gammainccinv(shape, tail_tolerance) / power)
+
+
+@dataclass(frozen=True)
+class ScatteringPlan:
+    """Scales, widths, spacings and margins of one configuration of the transform.
+
+    Parameters
+    ----------
+    sigma : float
+        Width of the atomic Gaussians (Å).
+    sigma_0 : float
+        Width of the finest wavelet (Å); scales are ``sigma_0 * 2**j``.
+    J : int
+        Largest scale index.
+    L : int
+        Largest degree.
+    Q : tuple of float
+        Integral powers.
+    max_order : {0, 1, 2}
+        Highest scattering order.
+    oversampling : float
+        Grid points per field width.
+    tail_tolerance : float
+        Fraction of each integral allowed outside the box.
+    """
+
+    sigma: float
+    sigma_0: float
+    J: int
+    L: int
+    Q: tuple
+    max_order: int
+    oversampling: float
+    tail_tolerance: float
+
+    @cached_property
+    def scales(self):
+        """Wavelet widths ``s_j = sigma_0 2^j`` for ``j = 0..J``."""
+        return tuple(self.sigma_0 * 2.0**j for j in range(self.J + 1))
+
+    @cached_property
+    def first_layer_widths(self):
+        """Widths ``t_j = sqrt(s_j² + sigma²)`` of the first-layer fields."""
+        return tuple(sqrt(s**2 + self.sigma**2) for s in self.scales)
+
+    @cached_property
+    def pairs(self):
+        """Second-order scale pairs ``(j1, j2)``, ``j1 < j2``, in lexicographic order."""
+        if self.max_order < 2:
+            return ()
+        return tuple(
+            (j1, j2) for j1 in range(self.J + 1) for j2 in range(j1 + 1, self.J + 1)
+        )
+
+    def _margin(self, width, degree, powers):
+        return width * max(
+            margin_factor(q, degree, self.tail_tolerance) for q in powers
+        )
+
+    def density_grid(self):
+        """``(spacing, margin)`` for the density itself (order 0)."""
+        return self.sigma / self.oversampling, self._margin(self.sigma, 0, self.Q)
+
+    def first_layer_grid(self, j):
+        """``(spacing, margin)`` for the first-layer fields at scale ``j``.
+
+        A field that also feeds the second layer enters a linear convolution, so its
+        box must hold its ``q = 1`` mass too.
+        """
+        width = self.first_layer_widths[j]
+        powers = self.Q + ((1.0,) if any(j == j1 for j1, _ in self.pairs) else ())
+        return width / self.oversampling, self._margin(width, self.L, powers)
+
+    def second_layer_grid(self, j1, j2):
+        """``(spacing, margin)`` of the output lattice of the pair ``(j1, j2)``.
+
+        ``U1[j1] * psi_{j2}`` is band-limited by the wavelet: its spectrum carries
+        ``exp(-s_j2² |k|²/2)``, so it is sampled at ``s_j2 / oversampling``. It decays
+        like a Gaussian of width ``sqrt(t_j1² + s_j2²)`` times a polynomial of degree
+        up to ``2 L``.
+        """
+        spread = sqrt(self.first_layer_widths[j1] ** 2 + self.scales[j2] ** 2)
+        return (
+            self.scales[j2] / self.oversampling,
+            self._margin(spread, 2 * self.L, self.Q),
+        )
+
+    @property
+    def n_features_per_channel(self):
+        """``|Q| (1 + (J+1)(L+1) + J(J+1)/2 (L+1))`` for ``max_order = 2``."""
+        n_first = (self.J + 1) * (self.L + 1) if self.max_order >= 1 else 0
+        n_second = len(self.pairs) * (self.L + 1)
+        return len(self.Q) * (1 + n_first + n_second)

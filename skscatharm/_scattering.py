@@ -1,0 +1,379 @@
+"""The scattering core: SPEC.md §3 for a batch of molecules, on any array backend.
+
+For a batch of ``B`` molecules padded to ``N`` atoms (padding atoms have weight 0),
+:func:`scatter_batch` returns ``S0``, ``S1`` and ``S2`` for every channel:
+
+* ``S0[q] = ∫ |rho|^q``, with ``rho`` sampled in closed form;
+* ``S1[j, l, q] = ∫ U1[j, l]^q`` where, by the Gaussian identity of SPEC §4,
+  ``rho * psi_{s,l,m} = (s/t)^l sum_n w_n psi_{t,l,m}(. - r_n)`` with
+  ``t² = s² + sigma²``: the first layer is evaluated exactly at the grid points and no
+  density is ever sampled or transformed;
+* ``S2[j1, j2, l, q] = ∫ U2[j1, j2, l]^q`` with ``U2 = (Σ_m |U1[j1,l] * psi_{j2,l,m}|²)^½``:
+  the spectrum of ``U1[j1, l]`` is evaluated by a pruned DFT (three small matrix
+  products) only at the frequencies of the coarse lattice of scale ``j2``, multiplied by
+  the wavelet's exact Fourier transform, and brought back by an inverse real FFT on
+  that coarse lattice.
+
+All integrals are trapezoid (voxel-sum) rules, exact to the tolerances of
+:mod:`skscatharm._plan` because every field is smooth on its own grid.
+"""
+
+from dataclasses import dataclass
+from math import ceil, gamma, pi
+
+import numpy as np
+from scipy.fft import next_fast_len
+
+from ._harmonics import (
+    monomial_exponents,
+    solid_harmonic_coefficients,
+    wavelet_normalisation,
+)
+
+
+@dataclass
+class BatchGeometry:
+    """Molecules of one batch, placed for gridding.
+
+    Attributes
+    ----------
+    positions : ndarray of shape (B, N, 3)
+        Positions (Å) in each molecule's principal axes; padding atoms sit on atom 0.
+    weights : ndarray of shape (B, C, N)
+        Channel weights; 0 for padding atoms.
+    lower, upper : ndarray of shape (B, 3)
+        Bounding box of each molecule's atoms.
+    """
+
+    positions: np.ndarray
+    weights: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+
+
+def grid_for(geometry, spacing, margin):
+    """Origins ``(B, 3)`` and a common shape for grids of ``spacing`` with ``margin``.
+
+    Each molecule's grid starts at its own bounding box minus the margin, so the sample
+    points of a molecule do not depend on the rest of the batch; molecules smaller than
+    the largest only get extra (negligible) points at the far end.
+    """
+    origins = geometry.lower - margin
+    extents = geometry.upper - geometry.lower + 2 * margin
+    shape = tuple(int(n) for n in np.ceil(extents.max(axis=0) / spacing) + 1)
+    return origins, shape
+
+
+def _axis_factors(xp, positions, origins, shape, spacing, width, max_degree, dtype):
+    """``((x - r_n)/t)^a exp(-(x - r_n)²/2t²)`` per axis: 3 arrays (B, n_axis, N, a)."""
+    factors = []
+    for axis in range(3):
+        coordinates = origins[:, axis, None] + spacing * np.arange(shape[axis])
+        delta = (coordinates[:, :, None] - positions[:, None, :, axis]) / width
+        delta = xp.asarray(delta, dtype=dtype)
+        powers = [xp.exp(-0.5 * delta * delta)]
+        for _ in range(max_degree):
+            powers.append(powers[-1] * delta)
+        factors.append(xp.stack(powers, axis=-1))
+    return factors
+
+
+def first_layer_squared_moduli(backend, geometry, origins, shape, spacing, width,
+                               degrees, amplitudes, dtype):
+    """``Σ_m |Σ_n w_n a_l psi_{t,l,m}(u - r_n)|²`` on each molecule's grid.
+
+    The solid harmonic ``R_lm(u - r_n)`` is a sum of monomials, and the Gaussian
+    factorises over axes, so for each degree the field is one matrix product:
+    ``(x, y) x (atom, monomial)`` times ``(atom, monomial) x (channel, m, z)``.
+
+    Parameters
+    ----------
+    backend : Backend
+    geometry : BatchGeometry
+    origins : ndarray of shape (B, 3)
+    shape : tuple of 3 int
+    spacing, width : float
+        Grid spacing and field width ``t``.
+    degrees : sequence of int
+    amplitudes : sequence of float
+        Factor ``a_l`` per degree (``(s/t)^l`` for the first layer, 1 for the density).
+    dtype : numpy dtype
+
+    Returns
+    -------
+    squared_moduli : array of shape (B, Nx, Ny, C, n_degrees, Nz)
+    """
+    xp = backend.xp
+    n_batch, n_atoms = geometry.positions.shape[:2]
+    n_channels = geometry.weights.shape[1]
+    nx, ny, nz = shape
+    x_factors, y_factors, z_factors = _axis_factors(
+        xp, geometry.positions, origins, shape, spacing, width, max(degrees), dtype
+    )
+    weights = xp.asarray(geometry.weights, dtype=dtype)
+    squared = xp.empty((n_batch, nx, ny, n_channels, len(degrees), nz), dtype=dtype)
+    for index, (degree, amplitude) in enumerate(zip(degrees, amplitudes, strict=True)):
+        exponents = monomial_exponents(degree)
+        scale = amplitude * wavelet_normalisation(degree) * width**-3
+        coefficients = xp.asarray(
+            solid_harmonic_coefficients(degree).T * scale, dtype=dtype
+        )  # (n_monomials, 2l+1)
+        # (B, Nx, Ny, N, n_monomials): the x and y factors of every monomial.
+        xy = (
+            x_factors[:, :, None, :, exponents[:, 0]]
+            * y_factors[:, None, :, :, exponents[:, 1]]
+        ).reshape(n_batch, nx * ny, n_atoms * len(exponents))
+        # (B, N, n_monomials, C, 2l+1, Nz): weights, harmonic coefficients, z factors.
+        z_side = (
+            weights.transpose(0, 2, 1)[:, :, None, :, None, None]
+            * coefficients[None, None, :, None, :, None]
+            * z_factors[:, :, :, exponents[:, 2]].transpose(0, 2, 3, 1)[
+                :, :, :, None, None, :
+            ]
+        ).reshape(n_batch, n_atoms * len(exponents), -1)
+        field = xp.matmul(xy, z_side).reshape(
+            n_batch, nx, ny, n_channels, 2 * degree + 1, nz
+        )
+        squared[:, :, :, :, index, :] = xp.einsum("bxycmz,bxycmz->bxycz", field, field)
+    return squared
+
+
+def integrate_powers(xp, squared_modulus, powers, cell_volume, axes):
+    """``cell_volume * Σ |f|^q`` over ``axes`` for each ``q``, from ``|f|²``.
+
+    Returns an array with the remaining axes followed by one axis over ``powers``.
+    The usual powers avoid ``pow``: ``|f|^2`` is ``|f|²`` itself (so ``q = 2`` keeps
+    full precision), and ``|f|^0.5, |f|, |f|^3`` come from square roots.
+    """
+    modulus = None
+    totals = []
+    for power in powers:
+        if power == 2:
+            values = squared_modulus
+        else:
+            if modulus is None:
+                modulus = xp.sqrt(squared_modulus)
+            if power == 1:
+                values = modulus
+            elif power == 0.5:
+                values = xp.sqrt(modulus)
+            elif power == 3:
+                values = modulus * squared_modulus
+            else:
+                values = modulus**power
+        totals.append(values.sum(axis=axes))
+    return xp.stack(totals, axis=-1) * cell_volume
+
+
+def _dft_matrix(xp, n_samples, spacing, frequencies, period, dtype):
+    """``exp(-i k p h)`` for lattice frequencies ``k = 2 pi n / period``."""
+    phase = -2 * pi * np.outer(frequencies, np.arange(n_samples)) * spacing / period
+    return xp.asarray(np.exp(1j * phase), dtype=dtype)
+
+
+def pruned_spectrum(backend, fields, fine_spacing, coarse_shape, period, dtype):
+    """Fourier transform of grid fields at the frequencies of a coarse periodic lattice.
+
+    Equals an FFT of the fields zero-padded to ``period`` at the fine spacing, cropped
+    to the ``coarse_shape`` lowest frequencies (half of the last axis, as ``rfftn``),
+    but costs three small matrix products instead of a large FFT.
+
+    Parameters
+    ----------
+    fields : array of shape (B, Nx, Ny, M, Nz)
+        Real fields on the fine grid; ``M`` stacks channels and degrees.
+    fine_spacing : float
+    coarse_shape : tuple of 3 int
+    period : ndarray of shape (3,)
+        Lattice period per axis; must exceed each fine grid's length.
+    dtype : numpy dtype
+        Real dtype of the fields.
+
+    Returns
+    -------
+    spectrum : array of shape (B, Kx, Ky, M, Kz // 2 + 1), complex
+        ``fine_spacing³ Σ_p f(p) exp(-i k·(p - origin))``.
+    """
+    xp = backend.xp
+    n_batch, nx, ny, n_fields, nz = fields.shape
+    kx, ky, kz = coarse_shape
+    complex_dtype = np.result_type(dtype, np.complex64)
+    # Last axis: real input, so the cosine and sine parts are one real product whose
+    # interleaved columns are read back as complex numbers.
+    z_dft = _dft_matrix(np, nz, fine_spacing, np.arange(kz // 2 + 1), period[2], None)
+    z_real = np.empty((nz, 2 * (kz // 2 + 1)))
+    z_real[:, 0::2] = z_dft.real.T
+    z_real[:, 1::2] = z_dft.imag.T
+    spectrum = xp.matmul(fields, xp.asarray(z_real, dtype=dtype))
+    spectrum = spectrum.view(complex_dtype)  # (B, Nx, Ny, M, Kz/2+1)
+    y_dft = _dft_matrix(
+        xp, ny, fine_spacing, np.fft.fftfreq(ky, 1 / ky), period[1], complex_dtype
+    )
+    spectrum = xp.matmul(y_dft, spectrum.reshape(n_batch, nx, ny, -1))
+    x_dft = _dft_matrix(
+        xp, nx, fine_spacing, np.fft.fftfreq(kx, 1 / kx), period[0], complex_dtype
+    )
+    spectrum = xp.matmul(x_dft, spectrum.reshape(n_batch, nx, -1))
+    return spectrum.reshape(n_batch, kx, ky, n_fields, kz // 2 + 1) * fine_spacing**3
+
+
+def wavelet_spectrum(degree, width, coarse_shape, period):
+    """Exact ``psî_{s,l,m}(k)`` of SPEC §2 on the half lattice of ``rfftn``.
+
+    Returns a complex128 array of shape ``(2l+1, Kx, Ky, Kz // 2 + 1)``:
+    ``c_l (2 pi)^{3/2} (-i)^l exp(-s²|k|²/2) R_lm(s k)``.
+    """
+    kx, ky, kz = coarse_shape
+    axes = (
+        2 * pi * np.fft.fftfreq(kx, 1 / kx) / period[0],
+        2 * pi * np.fft.fftfreq(ky, 1 / ky) / period[1],
+        2 * pi * np.arange(kz // 2 + 1) / period[2],
+    )
+    sx, sy, sz = (width * k for k in axes)
+    envelope = np.exp(
+        -0.5 * (sx[:, None, None] ** 2 + sy[None, :, None] ** 2 + sz[None, None, :] ** 2)
+    )
+    exponents = monomial_exponents(degree)
+    monomials = np.stack(
+        [
+            sx[:, None, None] ** a * sy[None, :, None] ** b * sz[None, None, :] ** c
+            for a, b, c in exponents
+        ]
+    )
+    harmonics = np.tensordot(solid_harmonic_coefficients(degree), monomials, axes=1)
+    factor = wavelet_normalisation(degree) * (2 * pi) ** 1.5 * (-1j) ** degree
+    return factor * harmonics * envelope
+
+
+def second_layer_integrals(backend, plan, geometry, first_moduli, fine_origins,
+                           fine_spacing, j1, j2, dtype):
+    """``S2[j1, j2, l, q]`` for every channel and degree, shape ``(B, C, L+1, |Q|)``.
+
+    Parameters
+    ----------
+    first_moduli : array of shape (B, Nx, Ny, C, L+1, Nz)
+        ``U1[j1, l]`` on the fine grid of scale ``j1``.
+    """
+    xp = backend.xp
+    n_batch, nx, ny, n_channels, n_degrees, nz = first_moduli.shape
+    coarse_spacing, margin = plan.second_layer_grid(j1, j2)
+    extents = (geometry.upper - geometry.lower).max(axis=0) + 2 * margin
+    fine_lengths = np.array([nx, ny, nz]) * fine_spacing
+    coarse_shape = tuple(
+        next_fast_len(ceil(max(length, fine) / coarse_spacing), real=True)
+        for length, fine in zip(extents, fine_lengths, strict=True)
+    )
+    period = np.array(coarse_shape) * coarse_spacing
+    spectrum = pruned_spectrum(
+        backend,
+        first_moduli.reshape(n_batch, nx, ny, n_channels * n_degrees, nz),
+        fine_spacing,
+        coarse_shape,
+        period,
+        dtype,
+    ).reshape(n_batch, *coarse_shape[:2], n_channels, n_degrees, -1)
+    spectrum = spectrum.transpose(0, 3, 4, 1, 2, 5)  # (B, C, L+1, Kx, Ky, Kz/2+1)
+    complex_dtype = spectrum.dtype
+    # The inverse FFT on the lattice of spacing h2 needs 1/h2³ (sum -> integral).
+    lattice_factor = coarse_spacing**-3
+    integrals = []
+    for degree in range(n_degrees):
+        wavelet = backend.asarray(
+            wavelet_spectrum(degree, plan.scales[j2], coarse_shape, period)
+            * lattice_factor,
+            dtype=complex_dtype,
+        )
+        fields = backend.irfftn(
+            spectrum[:, :, degree, None] * wavelet[None, None], coarse_shape
+        )  # (B, C, 2l+1, Kx, Ky, Kz)
+        squared = xp.einsum("bcmxyz,bcmxyz->bcxyz", fields, fields)
+        integrals.append(
+            integrate_powers(xp, squared, plan.Q, coarse_spacing**3, (2, 3, 4))
+        )
+    return xp.stack(integrals, axis=2)
+
+
+def scatter_batch(backend, plan, geometry, dtype=np.float64):
+    """All coefficients of a batch: ``(B, C, n_features_per_channel)`` NumPy float64.
+
+    Per channel the order is ``S0[q]``, then ``S1[j, l, q]`` in C order, then
+    ``S2[j1, j2, l, q]`` with pairs in lexicographic order.
+    """
+    xp = backend.xp
+    n_batch, n_channels = geometry.weights.shape[:2]
+    parts = []
+    spacing, margin = plan.density_grid()
+    origins, shape = grid_for(geometry, spacing, margin)
+    density = first_layer_squared_moduli(
+        backend, geometry, origins, shape, spacing, plan.sigma, (0,), (1.0,), dtype
+    )
+    parts.append(integrate_powers(xp, density, plan.Q, spacing**3, (1, 2, 5)))
+    del density
+    if plan.max_order >= 1:
+        degrees = tuple(range(plan.L + 1))
+        first, second = [], []
+        for j, (scale, width) in enumerate(
+            zip(plan.scales, plan.first_layer_widths, strict=True)
+        ):
+            spacing, margin = plan.first_layer_grid(j)
+            origins, shape = grid_for(geometry, spacing, margin)
+            amplitudes = tuple((scale / width) ** degree for degree in degrees)
+            squared = first_layer_squared_moduli(
+                backend, geometry, origins, shape, spacing, width, degrees,
+                amplitudes, dtype,
+            )
+            first.append(integrate_powers(xp, squared, plan.Q, spacing**3, (1, 2, 5)))
+            later = [j2 for j1, j2 in plan.pairs if j1 == j]
+            if later:
+                moduli = xp.sqrt(squared, out=squared)
+                for j2 in later:
+                    second.append(
+                        second_layer_integrals(
+                            backend, plan, geometry, moduli, origins, spacing, j, j2,
+                            dtype,
+                        )
+                    )
+            del squared
+        parts.append(xp.stack(first, axis=2).reshape(n_batch, n_channels, -1))
+        if second:
+            parts.append(xp.stack(second, axis=2).reshape(n_batch, n_channels, -1))
+    coefficients = xp.concatenate(
+        [part.reshape(n_batch, n_channels, -1) for part in parts], axis=-1
+    )
+    return backend.to_numpy(coefficients).astype(np.float64)
+
+
+def s1_squared_closed_form(positions, weights, sigma, scale, degree):
+    """Exact ``S1[j, l, 2]`` from SPEC.md §4 (a pairwise sum, no grid).
+
+    Parameters
+    ----------
+    positions : ndarray of shape (N, 3)
+    weights : ndarray of shape (N,)
+    sigma, scale : float
+        Atom width and wavelet width ``s``.
+    degree : int
+
+    Returns
+    -------
+    float
+    """
+    from scipy.special import hyp1f1
+
+    width_sq = scale**2 + sigma**2
+    distances_sq = ((positions[:, None, :] - positions[None, :, :]) ** 2).sum(-1)
+    pair_sum = weights @ hyp1f1(degree + 1.5, 1.5, -distances_sq / (4 * width_sq)) @ (
+        weights
+    )
+    c_l = wavelet_normalisation(degree)
+    return (
+        scale ** (2 * degree)
+        * c_l**2
+        * (2 * degree + 1)
+        / (4 * pi)
+        * 2
+        * pi
+        * gamma(degree + 1.5)
+        * width_sq ** (-degree - 1.5)
+        * pair_sum
+    )
