@@ -1,0 +1,12 @@
+"""Solid harmonic wavelet scattering for molecules, in scikit-learn.
+
+``SolidHarmonicScattering`` turns molecules into invariant scattering coefficients;
+the regressors in :mod:`skscatharm.regression` fit multilinear models on them.
+"""
+
+from ._molecules import pack_molecules
+from ._transformer import SolidHarmonicScattering
+
+__version__ = "0.1.0.dev0"
+
+__all__ = ["SolidHarmonicScattering", "pack_molecules", "__version__"]

@@ -31,9 +31,7 @@ def valence_electrons(Z):
         raise ValueError(
             f"valence electrons are defined for 1 <= Z <= {MAX_BUILTIN_VALENCE_Z}"
         )
-    core = np.select(
-        [Z <= 2, Z <= 10, Z <= 18, Z <= 30], [0, 2, 10, 18], default=28
-    )
+    core = np.select([Z <= 2, Z <= 10, Z <= 18, Z <= 30], [0, 2, 10, 18], default=28)
     return (Z - core).astype(np.float64)
 
 

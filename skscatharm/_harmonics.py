@@ -12,13 +12,13 @@ as an orthonormal basis of the kernel of the Laplacian on degree-``l`` polynomia
 orthonormal for the L2 inner product on the unit sphere, with no special functions.
 """
 
-from functools import lru_cache
+from functools import cache
 from math import gamma, pi, sqrt
 
 import numpy as np
 
 
-@lru_cache(maxsize=None)
+@cache
 def monomial_exponents(degree):
     """Exponents ``(a, b, c)`` of the monomials ``x^a y^b z^c`` with ``a+b+c = degree``.
 
@@ -72,7 +72,7 @@ def _laplacian_matrix(degree):
     return laplacian
 
 
-@lru_cache(maxsize=None)
+@cache
 def solid_harmonic_coefficients(degree):
     """Monomial coefficients of an orthonormal real basis of solid harmonics.
 

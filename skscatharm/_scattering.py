@@ -78,8 +78,9 @@ def _axis_factors(xp, positions, origins, shape, spacing, width, max_degree, dty
     return factors
 
 
-def first_layer_squared_moduli(backend, geometry, origins, shape, spacing, width,
-                               degrees, amplitudes, dtype):
+def first_layer_squared_moduli(
+    backend, geometry, origins, shape, spacing, width, degrees, amplitudes, dtype
+):
     """``Σ_m |Σ_n w_n a_l psi_{t,l,m}(u - r_n)|²`` on each molecule's grid.
 
     The solid harmonic ``R_lm(u - r_n)`` is a sum of monomials, and the Gaussian
@@ -231,7 +232,8 @@ def wavelet_spectrum(degree, width, coarse_shape, period):
     )
     sx, sy, sz = (width * k for k in axes)
     envelope = np.exp(
-        -0.5 * (sx[:, None, None] ** 2 + sy[None, :, None] ** 2 + sz[None, None, :] ** 2)
+        -0.5
+        * (sx[:, None, None] ** 2 + sy[None, :, None] ** 2 + sz[None, None, :] ** 2)
     )
     exponents = monomial_exponents(degree)
     monomials = np.stack(
@@ -245,8 +247,9 @@ def wavelet_spectrum(degree, width, coarse_shape, period):
     return factor * harmonics * envelope
 
 
-def second_layer_integrals(backend, plan, geometry, first_moduli, fine_origins,
-                           fine_spacing, j1, j2, dtype):
+def second_layer_integrals(
+    backend, plan, geometry, first_moduli, fine_origins, fine_spacing, j1, j2, dtype
+):
     """``S2[j1, j2, l, q]`` for every channel and degree, shape ``(B, C, L+1, |Q|)``.
 
     Parameters
@@ -319,8 +322,15 @@ def scatter_batch(backend, plan, geometry, dtype=np.float64):
             origins, shape = grid_for(geometry, spacing, margin)
             amplitudes = tuple((scale / width) ** degree for degree in degrees)
             squared = first_layer_squared_moduli(
-                backend, geometry, origins, shape, spacing, width, degrees,
-                amplitudes, dtype,
+                backend,
+                geometry,
+                origins,
+                shape,
+                spacing,
+                width,
+                degrees,
+                amplitudes,
+                dtype,
             )
             first.append(integrate_powers(xp, squared, plan.Q, spacing**3, (1, 2, 5)))
             later = [j2 for j1, j2 in plan.pairs if j1 == j]
@@ -329,7 +339,14 @@ def scatter_batch(backend, plan, geometry, dtype=np.float64):
                 for j2 in later:
                     second.append(
                         second_layer_integrals(
-                            backend, plan, geometry, moduli, origins, spacing, j, j2,
+                            backend,
+                            plan,
+                            geometry,
+                            moduli,
+                            origins,
+                            spacing,
+                            j,
+                            j2,
                             dtype,
                         )
                     )
@@ -362,8 +379,8 @@ def s1_squared_closed_form(positions, weights, sigma, scale, degree):
 
     width_sq = scale**2 + sigma**2
     distances_sq = ((positions[:, None, :] - positions[None, :, :]) ** 2).sum(-1)
-    pair_sum = weights @ hyp1f1(degree + 1.5, 1.5, -distances_sq / (4 * width_sq)) @ (
-        weights
+    pair_sum = (
+        weights @ hyp1f1(degree + 1.5, 1.5, -distances_sq / (4 * width_sq)) @ (weights)
     )
     c_l = wavelet_normalisation(degree)
     return (
