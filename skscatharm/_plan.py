@@ -14,13 +14,14 @@ from math import sqrt
 
 from scipy.special import gammainccinv
 
-#: The second-layer fields ``U1 * psi_j2`` are band-limited by the wavelet, while the
-#: first-layer moduli ``U1`` are not (the modulus has kinks where the field vanishes,
-#: and their spectrum is resampled by the second layer); so the second layer needs
-#: fewer points per width. Measured on QM7 (benchmarks/accuracy.py): with
-#: ``oversampling = 2.5`` this keeps every coefficient within 5e-4 of the converged
-#: value, and a finer first layer matters more than a finer second one.
-SECOND_LAYER_OVERSAMPLING_RATIO = 0.8
+#: The second-layer fields ``U1 * psi_j2`` are band-limited by the wavelet, so their
+#: lattice needs fewer points per width than the first-layer moduli ``U1``, which have
+#: kinks where the field vanishes (at density maxima for l = 1): sampling those kinks
+#: aliases into the spectrum that the second layer reads, an error that falls like
+#: ``oversampling**-4`` but swings with where the kinks sit on the grid. Measured
+#: (benchmarks/accuracy.py): the second layer is converged to 1e-4 at 2 points per
+#: width, while the first layer needs about 4 for 1e-3 in the worst case.
+SECOND_LAYER_MIN_OVERSAMPLING = 2.0
 
 
 def margin_factor(power, degree, tail_tolerance):
@@ -81,6 +82,11 @@ class ScatteringPlan:
     oversampling: float
     tail_tolerance: float
 
+    @property
+    def second_layer_oversampling(self):
+        """Points per width on the second-layer lattices: half, and at least 2."""
+        return max(SECOND_LAYER_MIN_OVERSAMPLING, self.oversampling / 2)
+
     @cached_property
     def scales(self):
         """Wavelet widths ``s_j = sigma_0 2^j`` for ``j = 0..J``."""
@@ -129,7 +135,7 @@ class ScatteringPlan:
         """
         spread = sqrt(self.first_layer_widths[j1] ** 2 + self.scales[j2] ** 2)
         return (
-            self.scales[j2] / (self.oversampling * SECOND_LAYER_OVERSAMPLING_RATIO),
+            self.scales[j2] / self.second_layer_oversampling,
             self._margin(spread, 2 * self.L, self.Q),
         )
 

@@ -90,11 +90,13 @@ class SolidHarmonicScattering(TransformerMixin, BaseEstimator):
         transformer is to be saved), or a pair ``(name, mapping_or_callable)``.
     sigma_0 : float or None, default=None
         Width (Å) of the finest wavelet; ``None`` means ``sigma``.
-    oversampling : float, default=2.5
-        The accuracy setting: grid points per width of each sampled field. The
-        default keeps every coefficient within 1e-3 relative of its converged value
-        (measured: 5e-4 on QM7); the cost grows like ``oversampling**3``. 2.0 is
-        about twice as fast (errors up to about 2e-3); 4.0 gives about 1e-5.
+    oversampling : float, default=4.0
+        The accuracy setting: grid points per width of each first-layer field (the
+        second-layer lattices use half as many, and at least 2). The default keeps
+        every coefficient within 1e-3 relative of its converged value (see
+        ``benchmarks/RESULTS.md``); errors fall like ``oversampling**-4`` and the cost
+        grows like ``oversampling**3``. 2.5 is about twice as fast with errors up to
+        about 2e-3, enough for regression; 6 gives about 1e-5.
     tail_tolerance : float, default=1e-7
         Fraction of each integral allowed to fall outside the sampled box; boxes
         grow like ``sqrt(log(1 / tail_tolerance))``.
@@ -191,7 +193,7 @@ class SolidHarmonicScattering(TransformerMixin, BaseEstimator):
         max_order=2,
         channels=("full", "valence", "core"),
         sigma_0=None,
-        oversampling=2.5,
+        oversampling=4.0,
         tail_tolerance=1e-7,
         backend="auto",
         dtype=None,

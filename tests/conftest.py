@@ -1,0 +1,50 @@
+"""Shared fixtures: real molecules from the samples that ship with the package."""
+
+import numpy as np
+import pytest
+
+from skscatharm.datasets import load_qm7_sample, load_qm9_sample
+
+
+def _unpad(row):
+    real = row[:, 0] > 0
+    return row[real, 0].astype(int), row[real, 1:]
+
+
+@pytest.fixture(scope="session")
+def qm7():
+    """The shipped QM7 sample as a padded array and targets."""
+    return load_qm7_sample(return_X_y=True)
+
+
+@pytest.fixture(scope="session")
+def qm9():
+    """The shipped QM9 sample as a padded array and targets."""
+    return load_qm9_sample(return_X_y=True)
+
+
+@pytest.fixture(scope="session")
+def molecules(qm7, qm9):
+    """A few (Z, R) pairs: QM7 molecules with S, the largest QM7 and QM9 ones."""
+    X7, X9 = qm7[0], qm9[0]
+    n7, n9 = (X7[:, :, 0] > 0).sum(1), (X9[:, :, 0] > 0).sum(1)
+    with_sulfur = int(np.flatnonzero((X7[:, :, 0] == 16).any(1))[0])
+    chosen = [
+        _unpad(X7[with_sulfur]),
+        _unpad(X7[int(np.argmax(n7))]),
+        _unpad(X9[int(np.argmax(n9))]),
+        _unpad(X9[int(np.argmin(n9))]),
+    ]
+    return chosen
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip GPU tests when no CUDA device is usable."""
+    from skscatharm._backend import cupy_available
+
+    if cupy_available():
+        return
+    skip = pytest.mark.skip(reason="needs CuPy and a CUDA device")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
