@@ -55,10 +55,14 @@ def reference_coefficients(positions, weights, sigma, J, L, Q, spacing, margin):
     density = np.zeros((n, n, n))
     for r, w in zip(positions, weights, strict=True):
         distance_sq = sum((grid[d] - r[d]) ** 2 for d in range(3))
-        density += w * (2 * pi * sigma**2) ** -1.5 * np.exp(-distance_sq / (2 * sigma**2))
+        density += (
+            w * (2 * pi * sigma**2) ** -1.5 * np.exp(-distance_sq / (2 * sigma**2))
+        )
     del grid
     frequencies = 2 * pi * np.fft.fftfreq(n, spacing)
-    k_vectors = np.stack(np.meshgrid(frequencies, frequencies, frequencies, indexing="ij"))
+    k_vectors = np.stack(
+        np.meshgrid(frequencies, frequencies, frequencies, indexing="ij")
+    )
     k_norm = np.sqrt((k_vectors**2).sum(axis=0))
     volume = spacing**3
 
@@ -68,8 +72,9 @@ def reference_coefficients(positions, weights, sigma, J, L, Q, spacing, margin):
     def modulus_of_convolutions(field_hat, s, l):  # noqa: E741
         total = np.zeros((n, n, n))
         for m in range(-l, l + 1):
-            conv = scipy.fft.ifftn(field_hat * _wavelet_hat(k_vectors, k_norm, s, l, m),
-                                   workers=-1)
+            conv = scipy.fft.ifftn(
+                field_hat * _wavelet_hat(k_vectors, k_norm, s, l, m), workers=-1
+            )
             total += np.abs(conv) ** 2
         return np.sqrt(total)
 

@@ -28,8 +28,9 @@ def reference_case(qm7):
     Z, R = _smallest(qm7)
     sigma, J, L = 0.75, 1, 1
     t0 = np.sqrt(2) * sigma
-    reference = reference_coefficients(R, Z.astype(float), sigma, J, L, Q,
-                                       spacing=t0 / 6, margin=16.0)
+    reference = reference_coefficients(
+        R, Z.astype(float), sigma, J, L, Q, spacing=t0 / 6, margin=16.0
+    )
     return (Z, R), dict(sigma=sigma, J=J, L=L, Q=Q, channels=("full",)), reference
 
 
@@ -45,7 +46,9 @@ def test_accuracy_setting_trades_precision(reference_case):
     errors = {}
     for oversampling in (2.0, 6.0):
         values = SolidHarmonicScattering(oversampling=oversampling, **params)
-        errors[oversampling] = np.abs(values.fit_transform([molecule])[0] / reference - 1)
+        errors[oversampling] = np.abs(
+            values.fit_transform([molecule])[0] / reference - 1
+        )
     assert errors[6.0].max() < errors[2.0].max()
     assert errors[6.0].max() < 3e-4
 

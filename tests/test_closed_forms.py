@@ -17,8 +17,11 @@ def first_order(molecules):
 
 
 def _columns(names, channel, order, q):
-    return [i for i, n in enumerate(names)
-            if n.startswith(f"{channel}_{order}_") and n.endswith(f"_q{q}")]
+    return [
+        i
+        for i, n in enumerate(names)
+        if n.startswith(f"{channel}_{order}_") and n.endswith(f"_q{q}")
+    ]
 
 
 def test_s1_squared_matches_pairwise_closed_form(molecules, first_order):
@@ -32,9 +35,12 @@ def test_s1_squared_matches_pairwise_closed_form(molecules, first_order):
             values = row[_columns(names, channel, "S1", 2)].reshape(len(scales), -1)
             for j, scale in enumerate(scales):
                 for degree in range(transform.L + 1):
-                    exact = s1_squared_closed_form(R, weights[c], transform.sigma,
-                                                   scale, degree)
-                    assert values[j, degree] == pytest.approx(exact, rel=1e-6, abs=1e-12)
+                    exact = s1_squared_closed_form(
+                        R, weights[c], transform.sigma, scale, degree
+                    )
+                    assert values[j, degree] == pytest.approx(
+                        exact, rel=1e-6, abs=1e-12
+                    )
 
 
 def test_mass_is_kept_by_density_and_l0_filters(molecules, first_order):
@@ -46,7 +52,9 @@ def test_mass_is_kept_by_density_and_l0_filters(molecules, first_order):
         totals = channel_weights(channels, Z, 0).sum(axis=1)
         for c, channel in enumerate(CHANNELS):
             s0 = row[_columns(names, channel, "S0", 1)]
-            s1_l0 = row[[i for i in _columns(names, channel, "S1", 1) if "_l0_" in names[i]]]
+            s1_l0 = row[
+                [i for i in _columns(names, channel, "S1", 1) if "_l0_" in names[i]]
+            ]
             np.testing.assert_allclose(s0, totals[c], rtol=1e-6, atol=1e-9)
             np.testing.assert_allclose(s1_l0, totals[c], rtol=1e-6, atol=1e-9)
 

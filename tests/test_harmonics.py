@@ -27,7 +27,12 @@ def test_addition_theorem(degree):
     lhs = (_evaluate(degree, u) * _evaluate(degree, v)).sum(1)
     nu, nv = np.linalg.norm(u, axis=1), np.linalg.norm(v, axis=1)
     cosine = (u * v).sum(1) / (nu * nv)
-    rhs = (2 * degree + 1) / (4 * pi) * (nu * nv) ** degree * eval_legendre(degree, cosine)
+    rhs = (
+        (2 * degree + 1)
+        / (4 * pi)
+        * (nu * nv) ** degree
+        * eval_legendre(degree, cosine)
+    )
     np.testing.assert_allclose(lhs, rhs, rtol=1e-10, atol=1e-12)
 
 
@@ -38,13 +43,15 @@ def test_same_modulus_as_complex_spherical_harmonics(degree):
     points = rng.normal(size=(30, 3))
     unit = points / np.linalg.norm(points, axis=1, keepdims=True)
     polar, azimuth = np.arccos(unit[:, 2]), np.arctan2(unit[:, 1], unit[:, 0])
-    complex_y = np.array([sph_harm_y(degree, m, polar, azimuth)
-                          for m in range(-degree, degree + 1)])
+    complex_y = np.array(
+        [sph_harm_y(degree, m, polar, azimuth) for m in range(-degree, degree + 1)]
+    )
     real_y = _evaluate(degree, unit).T
     # Same span: the real values are a unitary transform of the complex ones.
     transform = np.linalg.lstsq(complex_y.T, real_y.T, rcond=None)[0]
-    np.testing.assert_allclose(transform.conj().T @ transform, np.eye(2 * degree + 1),
-                               atol=1e-10)
+    np.testing.assert_allclose(
+        transform.conj().T @ transform, np.eye(2 * degree + 1), atol=1e-10
+    )
 
 
 @pytest.mark.parametrize("degree", range(6))

@@ -13,15 +13,25 @@ def _run(X, **params):
 
 
 def _with(Z=None, R=None):
-    return (WATER[0] if Z is None else np.asarray(Z),
-            WATER[1] if R is None else np.asarray(R))
+    return (
+        WATER[0] if Z is None else np.asarray(Z),
+        WATER[1] if R is None else np.asarray(R),
+    )
 
 
 @pytest.mark.parametrize(
     "bad, error, message",
     [
-        (_with(R=[[0, 0, 0], [np.nan, 0, 0], [0, 1, 0]]), ValueError, "NaN or infinite"),
-        (_with(R=[[0, 0, 0], [np.inf, 0, 0], [0, 1, 0]]), ValueError, "NaN or infinite"),
+        (
+            _with(R=[[0, 0, 0], [np.nan, 0, 0], [0, 1, 0]]),
+            ValueError,
+            "NaN or infinite",
+        ),
+        (
+            _with(R=[[0, 0, 0], [np.inf, 0, 0], [0, 1, 0]]),
+            ValueError,
+            "NaN or infinite",
+        ),
         (_with(Z=[8.0, 1.5, 1.0]), ValueError, "must be integers"),
         (_with(Z=[8, 0, 1]), ValueError, "must be positive"),
         (_with(Z=[8, -1, 1]), ValueError, "must be positive"),
@@ -40,8 +50,10 @@ def test_bad_molecule_is_named(bad, error, message):
 
 def test_unknown_element_for_custom_channel():
     with pytest.raises(ValueError, match=r"molecule 1: channel 'charges'.*Z=\[1\]"):
-        _run([(np.array([8]), np.zeros((1, 3))), WATER],
-             channels=(("charges", {8: -0.8}),))
+        _run(
+            [(np.array([8]), np.zeros((1, 3))), WATER],
+            channels=(("charges", {8: -0.8}),),
+        )
 
 
 def test_padded_array_errors():

@@ -82,8 +82,10 @@ def test_batch_does_not_change_a_molecule(qm7, case):
     molecule, _ = case
     expected = SolidHarmonicScattering(**CHEAP).fit_transform([molecule])[0]
     X = qm7[0]
-    others = [(row[row[:, 0] > 0, 0].astype(int), row[row[:, 0] > 0, 1:])
-              for row in X[100:150]]
+    others = [
+        (row[row[:, 0] > 0, 0].astype(int), row[row[:, 0] > 0, 1:])
+        for row in X[100:150]
+    ]
     batched = SolidHarmonicScattering(batch_size=17, **CHEAP)
     features = batched.fit_transform(others[:25] + [molecule] + others[25:])
     np.testing.assert_allclose(features[25], expected, rtol=1e-3)

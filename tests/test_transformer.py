@@ -25,10 +25,14 @@ FAST = dict(sigma=0.6, J=1, L=1, oversampling=2.0)
     ],
 )
 def test_feature_count_matches_spec_formula(J, L, Q, max_order, channels):
-    transform = SolidHarmonicScattering(J=J, L=L, Q=Q, max_order=max_order,
-                                        channels=channels)
-    per_channel = {0: 1, 1: 1 + (J + 1) * (L + 1),
-                   2: 1 + (J + 1) * (L + 1) + J * (J + 1) // 2 * (L + 1)}[max_order]
+    transform = SolidHarmonicScattering(
+        J=J, L=L, Q=Q, max_order=max_order, channels=channels
+    )
+    per_channel = {
+        0: 1,
+        1: 1 + (J + 1) * (L + 1),
+        2: 1 + (J + 1) * (L + 1) + J * (J + 1) // 2 * (L + 1),
+    }[max_order]
     expected = len(Q) * len(channels) * per_channel
     names = transform.get_feature_names_out()
     assert len(names) == len(set(names)) == expected
@@ -37,8 +41,13 @@ def test_feature_count_matches_spec_formula(J, L, Q, max_order, channels):
 
 def test_feature_names_follow_column_order():
     names = list(SolidHarmonicScattering(J=2, L=3).get_feature_names_out())
-    assert names[:5] == ["full_S0_q0.5", "full_S0_q1", "full_S0_q2", "full_S0_q3",
-                         "full_S1_j0_l0_q0.5"]
+    assert names[:5] == [
+        "full_S0_q0.5",
+        "full_S0_q1",
+        "full_S0_q2",
+        "full_S0_q3",
+        "full_S1_j0_l0_q0.5",
+    ]
     assert "valence_S1_j1_l2_q0.5" in names
     first_s2 = names.index("full_S2_j0_j1_l0_q0.5")
     assert names[first_s2 - 1] == "full_S1_j2_l3_q3"
@@ -57,7 +66,9 @@ def test_float32_working_precision_agrees_for_q_at_least_one(qm7):
     transform = SolidHarmonicScattering(**FAST)
     double = transform.fit_transform(X)
     single = SolidHarmonicScattering(dtype="float32", **FAST).fit_transform(X)
-    low_power = np.array([n.endswith("_q0.5") for n in transform.get_feature_names_out()])
+    low_power = np.array(
+        [n.endswith("_q0.5") for n in transform.get_feature_names_out()]
+    )
     np.testing.assert_allclose(single[:, ~low_power], double[:, ~low_power], rtol=1e-4)
     np.testing.assert_allclose(single[:, low_power], double[:, low_power], rtol=3e-2)
 
@@ -107,10 +118,17 @@ def small_regression(qm7):
 
 def test_pipeline_with_scaler_and_ridge(small_regression):
     X, y = small_regression
-    pipeline = Pipeline([("scattering", SolidHarmonicScattering(**FAST)),
-                         ("scale", StandardScaler()), ("ridge", Ridge(alpha=1e-2))])
+    pipeline = Pipeline(
+        [
+            ("scattering", SolidHarmonicScattering(**FAST)),
+            ("scale", StandardScaler()),
+            ("ridge", Ridge(alpha=1e-2)),
+        ]
+    )
     folds = KFold(3, shuffle=True, random_state=0)
-    scores = cross_val_score(pipeline, X, y, cv=folds, scoring="neg_mean_absolute_error")
+    scores = cross_val_score(
+        pipeline, X, y, cv=folds, scoring="neg_mean_absolute_error"
+    )
     # Far better than predicting the mean (QM7 energies have a ~220 kcal/mol spread).
     baseline = np.mean(np.abs(y - y.mean()))
     assert -scores.mean() < 0.1 * baseline
@@ -119,10 +137,19 @@ def test_pipeline_with_scaler_and_ridge(small_regression):
 def test_grid_search_over_scattering_parameters(small_regression):
     X, y = small_regression
     X, y = X[:24], y[:24]
-    pipeline = Pipeline([("scattering", SolidHarmonicScattering(**FAST)),
-                         ("scale", StandardScaler()), ("ridge", Ridge(alpha=1e-3))])
-    grid = {"scattering__sigma": [0.8, 1.0], "scattering__J": [0, 1],
-            "scattering__L": [0, 1], "scattering__Q": [(1.0, 2.0), (0.5, 1.0, 2.0)]}
+    pipeline = Pipeline(
+        [
+            ("scattering", SolidHarmonicScattering(**FAST)),
+            ("scale", StandardScaler()),
+            ("ridge", Ridge(alpha=1e-3)),
+        ]
+    )
+    grid = {
+        "scattering__sigma": [0.8, 1.0],
+        "scattering__J": [0, 1],
+        "scattering__L": [0, 1],
+        "scattering__Q": [(1.0, 2.0), (0.5, 1.0, 2.0)],
+    }
     search = GridSearchCV(pipeline, grid, cv=2, scoring="neg_mean_absolute_error")
     search.fit(X, y)
     assert len(search.cv_results_["params"]) == 16
