@@ -1,0 +1,472 @@
+"""Full bilinear (quadratic) ridge regression with three exact solvers."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+
+from ._preprocessing import (
+    _CHUNK,
+    _solve_psd,
+    _to_original_units,
+    _weighted_standardize,
+)
+
+# Memory allowed for the dense n x n (dual) or P x P (primal) matrices when
+# ``solver="auto"`` picks a solver.
+_MEMORY_BUDGET = 2 * 1024**3
+# Iterations assumed for the conjugate gradient solver when comparing costs.
+_CG_ITER_ESTIMATE = 100
+_CG_DEFAULT_MAX_ITER = 1000
+
+
+def _n_params(n_features):
+    return n_features * (n_features + 1) // 2 + n_features
+
+
+def _choose_solver(n_samples, n_features):
+    """Cheapest exact solver whose dense matrices fit in the memory budget."""
+    K, n = n_features, n_samples
+    P = _n_params(K)
+    costs = {"cg": _CG_ITER_ESTIMATE * 4.0 * n * K * K}
+    if 3 * 8.0 * n * n <= _MEMORY_BUDGET:
+        costs["dual"] = float(n) * n * K + n**3 / 3.0
+    if 3 * 8.0 * P * P <= _MEMORY_BUDGET:
+        costs["primal"] = float(n) * P * P + P**3 / 3.0
+    return min(costs, key=costs.get)
+
+
+def _quadratic_design(Z, iu, weights):
+    """Explicit feature map ``[w_kl z_k z_l (k <= l), z]`` for a block of rows."""
+    return np.hstack([Z[:, iu[0]] * Z[:, iu[1]] * weights, Z])
+
+
+def _solve_primal(Z, y, sw, alpha, fit_intercept):
+    """Normal equations on the explicit (centred, weighted) feature map.
+
+    The quadratic block of the feature map has weight ``sqrt(2)`` off the
+    diagonal, so that the Euclidean norm of the parameter vector equals the
+    Frobenius norm of the symmetric matrix ``A`` (plus ``||b||^2``).
+    """
+    n, K = Z.shape
+    iu = np.triu_indices(K)
+    weights = np.where(iu[0] == iu[1], 1.0, np.sqrt(2.0))
+    P = len(weights) + K
+    H = np.zeros((P, P))
+    g = np.zeros(P)
+    s = np.zeros(P)
+    rows = int(np.clip(2**24 // P, 64, _CHUNK))
+    for start in range(0, n, rows):
+        F = _quadratic_design(Z[start : start + rows], iu, weights)
+        wc = sw[start : start + rows]
+        Fw = F * wc[:, None]
+        H += Fw.T @ F
+        g += Fw.T @ y[start : start + rows]
+        s += wc @ F
+    W = sw.sum()
+    y_mean = 0.0
+    if fit_intercept:
+        m = s / W
+        y_mean = float(sw @ y) / W
+        H -= W * np.outer(m, m)
+        g -= m * (W * y_mean)
+    H[np.diag_indices_from(H)] += alpha
+    theta = _solve_psd(H, g)
+    A = np.zeros((K, K))
+    A[iu] = theta[: len(weights)] / weights
+    A = A + np.triu(A, 1).T
+    b = theta[len(weights) :]
+    b0 = y_mean - float(m @ theta) if fit_intercept else 0.0
+    return A, b, b0
+
+
+def _solve_dual(Z, y, sw, alpha, fit_intercept):
+    """Kernel ridge with the kernel ``(z.z')^2 + z.z'`` (n x n system).
+
+    ``(z.z')^2 = <z z^T, z' z'^T>_F``, so this kernel is the Gram matrix of the
+    feature map ``(z z^T, z)`` under the Frobenius inner product: the same
+    objective as the primal solver.
+    """
+    W = sw.sum()
+    p = sw / W
+    G = Z @ Z.T
+    Kmat = G * G
+    Kmat += G
+    del G
+    y_c = y
+    if fit_intercept:
+        Kp = Kmat @ p
+        Kmat -= Kp[None, :]
+        Kmat -= Kp[:, None]
+        Kmat += p @ Kp
+        y_c = y - p @ y
+    sq = np.sqrt(sw)
+    Kmat *= sq[:, None]
+    Kmat *= sq[None, :]
+    Kmat[np.diag_indices_from(Kmat)] += alpha
+    c = _solve_psd(Kmat, sq * y_c)
+    del Kmat
+    v = sq * c
+    A = Z.T @ (v[:, None] * Z)
+    b = Z.T @ v
+    b0 = 0.0
+    if fit_intercept:
+        M = Z.T @ (p[:, None] * Z)
+        z_mean = p @ Z
+        A -= v.sum() * M
+        b -= v.sum() * z_mean
+        b0 = float(p @ y) - float(np.sum(A * M)) - float(b @ z_mean)
+    return 0.5 * (A + A.T), b, b0
+
+
+def _weighted_outer(U, r):
+    """``U^T diag(r) U`` computed blockwise over rows."""
+    K = U.shape[1]
+    out = np.zeros((K, K))
+    for start in range(0, U.shape[0], _CHUNK):
+        Uc = U[start : start + _CHUNK]
+        out += Uc.T @ (Uc * r[start : start + _CHUNK, None])
+    return out
+
+
+def _quadratic_forms(U, A, b):
+    """``u_i^T A u_i + b.u_i`` for every row, blockwise (never n x K^2)."""
+    out = np.empty(U.shape[0])
+    for start in range(0, U.shape[0], _CHUNK):
+        Uc = U[start : start + _CHUNK]
+        out[start : start + _CHUNK] = np.einsum("ij,ij->i", Uc @ A, Uc) + Uc @ b
+    return out
+
+
+def _solve_cg(Z, y, sw, alpha, fit_intercept, max_iter, tol):
+    """Preconditioned conjugate gradients on the primal normal equations.
+
+    The unknowns are kept as a symmetric matrix ``A`` and a vector ``b`` with
+    the Frobenius inner product, which is the primal parametrisation.  The
+    operator is applied implicitly: ``A -> U^T diag(w r) U`` with
+    ``r_i = u_i^T A u_i + b.u_i`` (centred), two ``n K^2`` products per
+    iteration.  The features are first rotated onto the eigenvectors of their
+    weighted second-moment matrix (the objective is invariant under orthogonal
+    rotations); in that basis the normal matrix is close to diagonal (exactly so
+    for Gaussian features), and its exact diagonal is used as preconditioner.
+
+    Returns ``A, b, b0, n_iter, converged``.
+    """
+    n, K = Z.shape
+    W = sw.sum()
+    p = sw / W
+    C = _weighted_outer(Z, sw)
+    lam, V = np.linalg.eigh(0.5 * (C + C.T))
+    U = Z @ V
+    y_c = y - p @ y if fit_intercept else y
+    u_mean = p @ U if fit_intercept else np.zeros(K)
+
+    # Exact diagonal of the (centred) normal matrix in the rotated basis.
+    U2 = U * U
+    S = _weighted_outer(U2, sw)
+    del U2
+    D_A = 2.0 * S
+    diag = np.diag_indices(K)
+    D_A[diag] = np.diag(S)
+    D_b = lam.copy()
+    M_u = V.T @ C @ V / W
+    if fit_intercept:
+        D_A[diag] -= W * np.diag(M_u) ** 2
+        D_b -= W * u_mean**2
+    D_A += alpha
+    D_b += alpha
+    D_A[~(D_A > 0)] = 1.0
+    D_b[~(D_b > 0)] = 1.0
+
+    def apply(A, b):
+        r = _quadratic_forms(U, A, b)
+        if fit_intercept:
+            r -= p @ r
+        r *= sw
+        return _weighted_outer(U, r) + alpha * A, U.T @ r + alpha * b
+
+    rA = _weighted_outer(U, sw * y_c)
+    rb = U.T @ (sw * y_c)
+    rhs_norm = np.sqrt(np.sum(rA * rA) + rb @ rb)
+    A = np.zeros((K, K))
+    b = np.zeros(K)
+    n_iter, converged = 0, True
+    if rhs_norm > 0:
+        converged = False
+        zA, zb = rA / D_A, rb / D_b
+        pA, pb = zA.copy(), zb.copy()
+        rz = np.sum(rA * zA) + rb @ zb
+        for _ in range(max_iter):
+            n_iter += 1
+            hA, hb = apply(pA, pb)
+            step = rz / (np.sum(pA * hA) + pb @ hb)
+            A += step * pA
+            b += step * pb
+            rA -= step * hA
+            rb -= step * hb
+            if np.sqrt(np.sum(rA * rA) + rb @ rb) <= tol * rhs_norm:
+                converged = True
+                break
+            zA, zb = rA / D_A, rb / D_b
+            rz_new = np.sum(rA * zA) + rb @ zb
+            pA = zA + (rz_new / rz) * pA
+            pb = zb + (rz_new / rz) * pb
+            rz = rz_new
+    A = 0.5 * (A + A.T)
+    b0 = 0.0
+    if fit_intercept:
+        b0 = float(p @ y) - float(np.sum(A * M_u)) - float(b @ u_mean)
+    A_z = V @ A @ V.T
+    return 0.5 * (A_z + A_z.T), V @ b, b0, n_iter, converged
+
+
+def _predict_standardized(X, params):
+    x_mean, x_scale, y_mean, y_scale, A, b, b0 = params
+    Z = (np.asarray(X, dtype=np.float64) - x_mean) / x_scale
+    return y_mean + y_scale * (_quadratic_forms(Z, A, b) + b0)
+
+
+def _check_fit_inputs(estimator, X, y, sample_weight):
+    """Validate fit inputs; returns float64 ``X``, ``y`` and weights."""
+    X, y = validate_data(
+        estimator,
+        X,
+        y,
+        dtype=[np.float64, np.float32],
+        y_numeric=True,
+        multi_output=False,
+    )
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
+    if not sample_weight.sum() > 0:
+        raise ValueError("The sum of sample_weight must be positive.")
+    X64 = np.asarray(X, dtype=np.float64)
+    return X64, np.asarray(y, dtype=np.float64), sample_weight
+
+
+class BilinearRegressor(RegressorMixin, BaseEstimator):
+    """Ridge regression on all pairwise products of the features.
+
+    Fits ``E(c) = sum_{k <= l} A_kl c_k c_l + sum_k b_k c_k + b0`` by exact
+    L2-regularised (weighted) least squares.  Features and target are
+    standardised internally; the fitted coefficients are reported in the
+    original units of ``X`` and ``y``.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Strength of the L2 penalty, ``alpha * (||A_std||_F^2 + ||b_std||^2)``,
+        on the coefficients of the standardised problem (see Notes).  The
+        intercept is not penalised.
+
+    solver : {"auto", "dual", "primal", "cg"}, default="auto"
+        How the regularised least-squares problem is solved.
+
+        - "dual": kernel ridge with the polynomial kernel
+          ``(z.z')^2 + z.z'``; one ``n x n`` Cholesky solve.
+        - "primal": normal equations of the explicit feature map, built
+          blockwise; one ``P x P`` Cholesky solve, ``P = K(K+1)/2 + K``.
+        - "cg": preconditioned conjugate gradients on the normal equations,
+          with the quadratic form applied implicitly (memory ``O(n K + K^2)``).
+        - "auto": the cheapest exact solver ("dual" or "primal") whose dense
+          matrix fits in 2 GiB, otherwise "cg".
+
+        All three minimise the same objective and agree to solver precision.
+
+    fit_intercept : bool, default=True
+        Whether to fit the unpenalised intercept ``b0``.  If False, the data
+        are only scaled (not centred) internally and ``intercept_`` is 0.
+
+    max_iter : int, default=None
+        Maximum number of conjugate gradient iterations (``solver="cg"``
+        only). None means 1000.
+
+    tol : float, default=1e-6
+        Relative residual norm at which conjugate gradients stop
+        (``solver="cg"`` only).
+
+    Attributes
+    ----------
+    coef_matrix_ : ndarray of shape (n_features, n_features)
+        Symmetric matrix ``A`` of the quadratic part, ``E = c^T A c + b.c + b0``,
+        in original units (so ``A_kl`` for ``k != l`` is half the coefficient
+        of the monomial ``c_k c_l``).
+
+    coef_ : ndarray of shape (n_features,)
+        Linear coefficients ``b`` in original units.
+
+    intercept_ : float
+        Constant term ``b0`` in original units.
+
+    solver_ : str
+        The solver that was used.
+
+    n_iter_ : int
+        Number of conjugate gradient iterations; 1 for the direct solvers
+        (a single factorisation).
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    FactorizedBilinearRegressor : Low-rank bilinear model with ``2RK`` parameters.
+    sklearn.linear_model.Ridge : Linear ridge regression (the linear baseline).
+    sklearn.kernel_ridge.KernelRidge : Kernel ridge regression.
+
+    Notes
+    -----
+    Let ``z = (x - mean) / std`` and ``t = (y - mean_y) / std_y`` be the
+    weighted standardised data (a zero-variance column becomes a zero column).
+    The estimator minimises
+
+    ``sum_i w_i (t_i - z_i^T A z_i - b.z_i - b0)^2
+    + alpha * (||A||_F^2 + ||b||^2)``
+
+    over symmetric ``A``, ``b`` and ``b0``.  In terms of the distinct
+    monomials, the penalty is ``A_kk^2`` on each square and ``2 A_kl^2`` on
+    each cross term, i.e. it is the plain Euclidean norm of the coefficients of
+    the feature map ``[z_k^2, sqrt(2) z_k z_l (k < l), z_k]`` whose Gram matrix
+    is the polynomial kernel ``(z.z')^2 + z.z'``.  This penalty is invariant
+    under orthogonal rotations of the standardised features.  Because the
+    sum of weighted squared residuals is used (as in
+    :class:`~sklearn.linear_model.Ridge`), an integer sample weight is
+    equivalent to repeating a sample.  The results are invariant to rescaling
+    any feature or the target.
+
+    When to use it: with ``K`` features the model has ``K(K+1)/2 + K``
+    coefficients, so it needs many more samples than
+    :class:`~sklearn.linear_model.Ridge` (``K`` coefficients, the linear
+    baseline, which needs no new class).  It is the right choice when the
+    target has genuine pairwise interactions and ``n`` is large compared with
+    ``K^2 / 2``; with fewer samples, or when the interaction matrix is
+    (close to) low rank, prefer :class:`FactorizedBilinearRegressor`.
+
+    Costs (``n`` samples, ``K`` features, ``P = K(K+1)/2 + K``):
+
+    - "dual": ``O(n^2 K + n^3 / 3)`` time and ``O(n^2)`` memory; best when
+      ``n`` is small.
+    - "primal": ``O(n P^2 + P^3 / 3)`` time, ``O(P^2)`` memory; best when
+      ``K`` is small.
+    - "cg": ``O(4 n K^2)`` per iteration and ``O(n K + K^2)`` memory; the only
+      option when ``n`` and ``K`` are both large.  Thanks to the rotation and
+      diagonal preconditioning, it typically needs tens of iterations.
+
+    ``predict`` costs ``O(n K^2)``.  Internally all computations are done in
+    float64; ``predict`` returns float32 for float32 input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skscatharm.regression import BilinearRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 3))
+    >>> y = 3 * X[:, 0] * X[:, 1] + 2 * X[:, 2] + 1
+    >>> reg = BilinearRegressor(alpha=1e-6).fit(X, y)
+    >>> reg.solver_
+    'primal'
+    >>> print(round(2 * reg.coef_matrix_[0, 1], 4), round(reg.coef_[2], 4))
+    3.0 2.0
+    >>> reg.predict(X[:2]).shape
+    (2,)
+    """
+
+    _parameter_constraints: dict = {
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "solver": [StrOptions({"auto", "dual", "primal", "cg"})],
+        "fit_intercept": ["boolean"],
+        "max_iter": [Interval(Integral, 1, None, closed="left"), None],
+        "tol": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self, alpha=1.0, solver="auto", fit_intercept=True, max_iter=None, tol=1e-6
+    ):
+        self.alpha = alpha
+        self.solver = solver
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the bilinear model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+
+        y : array-like of shape (n_samples,)
+            Target values.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Individual non-negative weights for each sample.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        X, y, sw = _check_fit_inputs(self, X, y, sample_weight)
+        Z, t, x_mean, x_scale, y_mean, y_scale = _weighted_standardize(
+            X, y, sw, self.fit_intercept
+        )
+        del X
+        solver = self.solver
+        if solver == "auto":
+            solver = _choose_solver(*Z.shape)
+        self.n_iter_ = 1
+        alpha = float(self.alpha)
+        if solver == "dual":
+            A, b, b0 = _solve_dual(Z, t, sw, alpha, self.fit_intercept)
+        elif solver == "primal":
+            A, b, b0 = _solve_primal(Z, t, sw, alpha, self.fit_intercept)
+        else:
+            max_iter = _CG_DEFAULT_MAX_ITER if self.max_iter is None else self.max_iter
+            A, b, b0, self.n_iter_, converged = _solve_cg(
+                Z, t, sw, alpha, self.fit_intercept, max_iter, self.tol
+            )
+            if not converged:
+                warnings.warn(
+                    f"Conjugate gradients did not reach tol={self.tol} in "
+                    f"{max_iter} iterations; increase max_iter.",
+                    ConvergenceWarning,
+                    stacklevel=2,
+                )
+        self.solver_ = solver
+        self._standardized = (x_mean, x_scale, y_mean, y_scale, A, b, b0)
+        self.coef_matrix_, self.coef_, self.intercept_ = _to_original_units(
+            A, b, b0, x_mean, x_scale, y_mean, y_scale
+        )
+        return self
+
+    def predict(self, X):
+        """Predict with the fitted bilinear model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted values (float32 for float32 input, float64 otherwise).
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return _predict_standardized(X, self._standardized).astype(X.dtype, copy=False)

@@ -1,0 +1,25 @@
+"""scikit-learn's estimator checks, in full, for the regressors."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skscatharm.regression import BilinearRegressor, FactorizedBilinearRegressor
+
+
+@parametrize_with_checks(
+    [
+        BilinearRegressor(),
+        FactorizedBilinearRegressor(),
+        BilinearRegressor(solver="dual"),
+        BilinearRegressor(solver="primal"),
+        # Conjugate gradients stop at a relative residual ``tol``; the weighted
+        # and the repeated fits of check_sample_weight_equivalence then agree to
+        # about ``tol``, so a tight tol is needed for its 1e-7 comparison.
+        BilinearRegressor(solver="cg", tol=1e-10),
+        FactorizedBilinearRegressor(n_components=2, fit_intercept=False),
+    ]
+)
+def test_sklearn_compatible_estimator(estimator, check, monkeypatch):
+    # The array API checks (numpy namespace only: no array API support is
+    # claimed) skip themselves unless SCIPY_ARRAY_API is set.
+    monkeypatch.setenv("SCIPY_ARRAY_API", "1")
+    check(estimator)
