@@ -207,7 +207,11 @@ def _solve_cg(Z, y, sw, alpha, fit_intercept, max_iter, tol):
         for _ in range(max_iter):
             n_iter += 1
             hA, hb = apply(pA, pb)
-            step = rz / (np.sum(pA * hA) + pb @ hb)
+            curvature = np.sum(pA * hA) + pb @ hb
+            if not curvature > 0:  # zero search direction: exact solution
+                converged = True
+                break
+            step = rz / curvature
             A += step * pA
             b += step * pb
             rA -= step * hA
