@@ -6,7 +6,14 @@ the regressors in :mod:`skscatharm.regression` fit multilinear models on them.
 
 from ._molecules import pack_molecules
 from ._transformer import SolidHarmonicScattering
+from .regression import BilinearRegressor, FactorizedBilinearRegressor
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["SolidHarmonicScattering", "pack_molecules", "__version__"]
+__all__ = [
+    "BilinearRegressor",
+    "FactorizedBilinearRegressor",
+    "SolidHarmonicScattering",
+    "pack_molecules",
+    "__version__",
+]
