@@ -26,8 +26,8 @@ from ._preprocessing import (
 
 # Conjugate gradient budget of the bilinear fit used for the initialisation
 # when an exact solve is too expensive.
-_INIT_CG_ITER = 30
-_INIT_CG_TOL = 1e-4
+_INIT_CG_ITER = 10
+_INIT_CG_TOL = 1e-3
 # Relative size of the random perturbation of the initial factors.
 _INIT_NOISE = 1e-2
 
