@@ -281,8 +281,10 @@ class BilinearRegressor(RegressorMixin, BaseEstimator):
           blockwise; one ``P x P`` Cholesky solve, ``P = K(K+1)/2 + K``.
         - "cg": preconditioned conjugate gradients on the normal equations,
           with the quadratic form applied implicitly (memory ``O(n K + K^2)``).
-        - "auto": the cheapest exact solver ("dual" or "primal") whose dense
-          matrix fits in 2 GiB, otherwise "cg".
+        - "auto": the cheapest by operation count of "dual" and "primal"
+          (each only if its dense matrix fits in 2 GiB) and "cg" (counted as
+          100 iterations); in practice "dual" for small ``n``, "primal" for
+          small ``K`` and "cg" when ``n`` and ``K`` are both large.
 
         All three minimise the same objective and agree to solver precision.
 
