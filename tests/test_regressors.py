@@ -335,3 +335,23 @@ def test_cg_recovery_at_scale():
     assert reg.solver_ == "cg"
     assert r2_score(y[n:], reg.predict(X[n:])) >= 0.999
     assert np.linalg.norm(reg.coef_matrix_ - A) / np.linalg.norm(A) <= 2e-2
+
+
+@pytest.mark.slow
+def test_factorized_recovery_at_scale_with_truncated_cg_start():
+    rng = np.random.RandomState(14)
+    n, K, R = 40_000, 120, 2
+    X = _features(rng, n + 2000, K)
+    s = X.std(0)
+    a = rng.normal(size=(R, K)) / s / np.sqrt(K)
+    c = rng.normal(size=(R, K)) / s / np.sqrt(K)
+    y = np.einsum("ir,ir->i", X @ a.T, X @ c.T) + X @ (rng.normal(size=K) / s)
+    y += 1e-3 * y.std() * rng.normal(size=len(y))
+    # Too large for an exact start: the initialisation is a truncated CG fit.
+    assert bilinear_module._choose_solver(n, K) == "cg"
+    reg = FactorizedBilinearRegressor(n_components=R, random_state=0)
+    reg.fit(X[:n], y[:n])
+    assert r2_score(y[n:], reg.predict(X[n:])) >= 0.999
+    M = a.T @ c
+    M = 0.5 * (M + M.T)
+    assert np.linalg.norm(reg.coef_matrix_ - M) / np.linalg.norm(M) <= 1e-2
