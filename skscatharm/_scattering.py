@@ -78,14 +78,23 @@ def _axis_factors(xp, positions, origins, shape, spacing, width, max_degree, dty
     return factors
 
 
+#: Upper bound on the doubles held by the monomial fields of one slab of grid planes;
+#: slabs keep the working set in cache and the memory flat in the grid size.
+SLAB_DOUBLES = 2**21
+
+
 def first_layer_squared_moduli(
     backend, geometry, origins, shape, spacing, width, degrees, amplitudes, dtype
 ):
     """``Σ_m |Σ_n w_n a_l psi_{t,l,m}(u - r_n)|²`` on each molecule's grid.
 
-    The solid harmonic ``R_lm(u - r_n)`` is a sum of monomials, and the Gaussian
-    factorises over axes, so for each degree the field is one matrix product:
-    ``(x, y) x (atom, monomial)`` times ``(atom, monomial) x (channel, m, z)``.
+    The solid harmonic ``R_lm(u - r_n)`` is a sum of monomials ``x^a y^b z^c`` of
+    degree ``l`` and the Gaussian factorises over axes, so each monomial field
+    ``Σ_n w_n X_a(x - x_n) Y_b(y - y_n) Z_c(z - z_n)`` is one matrix product
+    ``(x, y) x atom`` times ``atom x (channel, z)``; the ``2l + 1`` harmonic fields
+    are then small combinations of the monomial fields. Summing over atoms before
+    combining costs ``N`` multiply-adds per monomial instead of per monomial and order.
+    The grid is processed in slabs of ``x`` planes.
 
     Parameters
     ----------
@@ -108,34 +117,49 @@ def first_layer_squared_moduli(
     n_batch, n_atoms = geometry.positions.shape[:2]
     n_channels = geometry.weights.shape[1]
     nx, ny, nz = shape
+    max_degree = max(degrees)
     x_factors, y_factors, z_factors = _axis_factors(
-        xp, geometry.positions, origins, shape, spacing, width, max(degrees), dtype
+        xp, geometry.positions, origins, shape, spacing, width, max_degree, dtype
     )
+    # z side of every monomial: weights times z factor, (c, B, N, C * Nz) per power c.
     weights = xp.asarray(geometry.weights, dtype=dtype)
-    squared = xp.empty((n_batch, nx, ny, n_channels, len(degrees), nz), dtype=dtype)
-    for index, (degree, amplitude) in enumerate(zip(degrees, amplitudes, strict=True)):
-        exponents = monomial_exponents(degree)
+    z_side = xp.ascontiguousarray(
+        (weights[:, :, :, None, None] * z_factors.transpose(0, 2, 3, 1)[:, None])
+        .transpose(3, 0, 2, 1, 4)
+        .reshape(max_degree + 1, n_batch, n_atoms, n_channels * nz)
+    )
+    # Monomials are homogeneous of their degree, so each degree's rows are one slice.
+    monomials, combinations = [], []
+    for degree, amplitude in zip(degrees, amplitudes, strict=True):
         scale = amplitude * wavelet_normalisation(degree) * width**-3
-        coefficients = xp.asarray(
-            solid_harmonic_coefficients(degree).T * scale, dtype=dtype
-        )  # (n_monomials, 2l+1)
-        # (B, Nx, Ny, N, n_monomials): the x and y factors of every monomial.
-        xy = (
-            x_factors[:, :, None, :, exponents[:, 0]]
-            * y_factors[:, None, :, :, exponents[:, 1]]
-        ).reshape(n_batch, nx * ny, n_atoms * len(exponents))
-        # (B, N, n_monomials, C, 2l+1, Nz): weights, harmonic coefficients, z factors.
-        z_side = (
-            weights.transpose(0, 2, 1)[:, :, None, :, None, None]
-            * coefficients[None, None, :, None, :, None]
-            * z_factors[:, :, :, exponents[:, 2]].transpose(0, 2, 3, 1)[
-                :, :, :, None, None, :
-            ]
-        ).reshape(n_batch, n_atoms * len(exponents), -1)
-        field = xp.matmul(xy, z_side).reshape(
-            n_batch, nx, ny, n_channels, 2 * degree + 1, nz
+        exponents = [tuple(e) for e in monomial_exponents(degree)]
+        rows = slice(len(monomials), len(monomials) + len(exponents))
+        monomials.extend(exponents)
+        coefficients = solid_harmonic_coefficients(degree) * scale  # (2l+1, n_mono)
+        combinations.append((rows, xp.asarray(coefficients, dtype=dtype)))
+    squared = xp.empty((n_batch, nx, ny, n_channels, len(degrees), nz), dtype=dtype)
+    per_plane = len(monomials) * n_batch * ny * n_channels * nz
+    slab = max(1, min(nx, SLAB_DOUBLES // per_plane))
+    for x0 in range(0, nx, slab):
+        x1 = min(nx, x0 + slab)
+        n_points = (x1 - x0) * ny
+        fields = xp.empty(
+            (len(monomials), n_batch, n_points, n_channels * nz), dtype=dtype
         )
-        squared[:, :, :, :, index, :] = xp.einsum("bxycmz,bxycmz->bxycz", field, field)
+        xy_cache = {}
+        for row, (a, b, c) in enumerate(monomials):
+            if (a, b) not in xy_cache:
+                xy_cache[(a, b)] = (
+                    x_factors[:, x0:x1, None, :, a] * y_factors[:, None, :, :, b]
+                ).reshape(n_batch, n_points, n_atoms)
+            fields[row] = xp.matmul(xy_cache[(a, b)], z_side[c])
+        for position, (rows, coefficients) in enumerate(combinations):
+            harmonic = xp.matmul(
+                coefficients, fields[rows].reshape(coefficients.shape[1], -1)
+            )  # (2l+1, B * points * C * Nz)
+            squared[:, x0:x1, :, :, position, :] = xp.einsum(
+                "mp,mp->p", harmonic, harmonic
+            ).reshape(n_batch, x1 - x0, ny, n_channels, nz)
     return squared
 
 
