@@ -5,6 +5,7 @@ the regressors in :mod:`skscatharm.regression` fit multilinear models on them.
 """
 
 from ._molecules import pack_molecules
+from ._select import SelectIntegralPowers
 from ._transformer import SolidHarmonicScattering
 from .regression import BilinearRegressor, FactorizedBilinearRegressor
 
@@ -13,6 +14,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "BilinearRegressor",
     "FactorizedBilinearRegressor",
+    "SelectIntegralPowers",
     "SolidHarmonicScattering",
     "pack_molecules",
     "__version__",
