@@ -1,5 +1,16 @@
-"""Molecule data sets: small samples of QM7 and QM9 shipped with the package."""
+"""Molecule data sets: shipped QM7/QM9 samples, fetchers for the whole sets, readers."""
 
+from ._fetchers import fetch_qm7, fetch_qm9, load_qm7_mat, load_qm9_xyz
+from ._home import clear_data_home, get_data_home
 from ._samples import load_qm7_sample, load_qm9_sample
 
-__all__ = ["load_qm7_sample", "load_qm9_sample"]
+__all__ = [
+    "clear_data_home",
+    "fetch_qm7",
+    "fetch_qm9",
+    "get_data_home",
+    "load_qm7_mat",
+    "load_qm7_sample",
+    "load_qm9_sample",
+    "load_qm9_xyz",
+]
