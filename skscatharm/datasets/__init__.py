@@ -2,6 +2,7 @@
 
 from ._fetchers import fetch_qm7, fetch_qm9, load_qm7_mat, load_qm9_xyz
 from ._home import clear_data_home, get_data_home
+from ._readers import read_molecules
 from ._samples import load_qm7_sample, load_qm9_sample
 
 __all__ = [
@@ -13,4 +14,5 @@ __all__ = [
     "load_qm7_sample",
     "load_qm9_sample",
     "load_qm9_xyz",
+    "read_molecules",
 ]
