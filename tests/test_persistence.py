@@ -1,0 +1,167 @@
+"""Saving and loading: fitted models predict identically in a new process.
+
+Each check saves an estimator here and loads it in a fresh ``python`` subprocess, so
+nothing cached in this process (imports, backends, the joblib pool) can hide a
+missing piece of state.
+"""
+
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.pipeline import Pipeline
+
+from skscatharm import FactorizedBilinearRegressor, SolidHarmonicScattering
+
+FAST = dict(J=1, L=1, oversampling=2.0)
+
+#: Makes ``import cupy`` (and ``cupyx``) raise ImportError in the subprocess, as on
+#: a machine without CuPy, whatever is installed here.
+HIDE_CUPY = textwrap.dedent(
+    """
+    import sys
+    sys.modules["cupy"] = None
+    sys.modules["cupyx"] = None
+    try:
+        import cupy  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        raise AssertionError("cupy should not import")
+    """
+)
+
+
+def run_python(code, tmp_path, hide_cupy=False):
+    """Run ``code`` in a new interpreter in ``tmp_path``; fail with its stderr."""
+    code = (HIDE_CUPY if hide_cupy else "") + textwrap.dedent(code)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def split(qm7):
+    X, y = qm7
+    return X[:30], y[:30], X[30:36]
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_fitted_pipeline_predicts_identically_in_a_new_process(split, tmp_path):
+    X_train, y_train, X_new = split
+    pipeline = Pipeline(
+        [
+            ("scattering", SolidHarmonicScattering(**FAST)),
+            (
+                "regressor",
+                FactorizedBilinearRegressor(alpha=1e-2, max_iter=20, random_state=0),
+            ),
+        ]
+    )
+    pipeline.fit(X_train, y_train)
+    expected = pipeline.predict(X_new)
+    joblib.dump(pipeline, tmp_path / "pipeline.joblib")
+    np.save(tmp_path / "X_new.npy", X_new)
+
+    run_python(
+        """
+        import joblib
+        import numpy as np
+
+        pipeline = joblib.load("pipeline.joblib")
+        np.save("predicted.npy", pipeline.predict(np.load("X_new.npy")))
+        """,
+        tmp_path,
+    )
+    predicted = np.load(tmp_path / "predicted.npy")
+    assert np.all(np.isfinite(expected))
+    assert np.array_equal(predicted, expected)
+
+
+def test_transform_leaves_no_state_behind(split):
+    """What a fitted transformer holds does not depend on having transformed."""
+    X_train = split[0]
+    fitted = SolidHarmonicScattering(**FAST).fit(X_train[:2])
+    state = pickle.dumps(fitted)
+    fitted.transform(X_train[:2])
+    assert pickle.dumps(fitted) == state
+    assert all(
+        type(value).__module__.split(".")[0] in ("builtins", "numpy")
+        for value in vars(fitted).values()
+    )
+
+
+def test_cupy_transformer_unpickles_where_cupy_does_not_import(split, tmp_path):
+    """A transformer fitted with ``backend="cupy"`` loads on a machine without CuPy.
+
+    ``fit`` never touches the array backend (it is chosen at each ``transform``), so
+    fitting with ``backend="cupy"`` works without a GPU and gives the same state as
+    on a GPU machine. Loaded without CuPy, the transformer says why it cannot
+    transform with ``"cupy"``, and transforms on the CPU once told to.
+    """
+    X_train = split[0]
+    fitted = SolidHarmonicScattering(backend="cupy", **FAST).fit(X_train[:2])
+    joblib.dump(fitted, tmp_path / "scattering.joblib")
+    np.save(tmp_path / "X.npy", X_train[:2])
+    expected = SolidHarmonicScattering(backend="numpy", **FAST).transform(X_train[:2])
+
+    output = run_python(
+        """
+        import joblib
+        import numpy as np
+
+        scattering = joblib.load("scattering.joblib")
+        assert scattering.backend == "cupy"
+        assert scattering.channel_names_ == ["full", "valence", "core"]
+        X = np.load("X.npy")
+        try:
+            scattering.transform(X)
+        except RuntimeError as error:
+            print("refused:", error)
+        else:
+            raise AssertionError("backend='cupy' transformed without CuPy")
+        np.save("numpy.npy", scattering.set_params(backend="numpy").transform(X))
+        np.save("auto.npy", scattering.set_params(backend="auto").transform(X))
+
+        # Fitting with backend="cupy" does not need CuPy either.
+        from skscatharm import SolidHarmonicScattering
+        SolidHarmonicScattering(backend="cupy").fit(X)
+        """,
+        tmp_path,
+        hide_cupy=True,
+    )
+    assert "refused:" in output and "CuPy" in output
+    assert np.array_equal(np.load(tmp_path / "numpy.npy"), expected)
+    assert np.array_equal(np.load(tmp_path / "auto.npy"), expected)
+
+
+@pytest.mark.gpu
+def test_transformer_used_on_a_gpu_unpickles_without_cupy(split, tmp_path):
+    """The same after a real GPU transform (needs CuPy and a device)."""
+    X_train = split[0]
+    scattering = SolidHarmonicScattering(backend="cupy", **FAST).fit(X_train[:2])
+    on_gpu = scattering.transform(X_train[:2])
+    joblib.dump(scattering, tmp_path / "scattering.joblib")
+    np.save(tmp_path / "X.npy", X_train[:2])
+    run_python(
+        """
+        import joblib
+        import numpy as np
+
+        scattering = joblib.load("scattering.joblib").set_params(backend="numpy")
+        np.save("numpy.npy", scattering.transform(np.load("X.npy")))
+        """,
+        tmp_path,
+        hide_cupy=True,
+    )
+    np.testing.assert_allclose(np.load(tmp_path / "numpy.npy"), on_gpu, rtol=1e-6)
