@@ -233,8 +233,9 @@ def pruned_spectrum(backend, fields, fine_spacing, coarse_shape, period, dtype):
     z_real = np.empty((nz, 2 * (kz // 2 + 1)))
     z_real[:, 0::2] = z_dft.real.T
     z_real[:, 1::2] = z_dft.imag.T
-    spectrum = xp.matmul(fields, xp.asarray(z_real, dtype=dtype))
-    spectrum = spectrum.view(complex_dtype)  # (B, Nx, Ny, M, Kz/2+1)
+    # One matrix product over all lines (a stacked matmul would loop over tiny ones).
+    spectrum = xp.matmul(fields.reshape(-1, nz), xp.asarray(z_real, dtype=dtype))
+    spectrum = spectrum.view(complex_dtype)  # (B * Nx * Ny * M, Kz/2+1)
     y_dft = _dft_matrix(
         xp, ny, fine_spacing, np.fft.fftfreq(ky, 1 / ky), period[1], complex_dtype
     )
