@@ -95,9 +95,10 @@ class SolidHarmonicScattering(TransformerMixin, BaseEstimator):
         second-layer lattices use half as many, and at least 2). The default keeps
         every coefficient within 1e-3 relative of its converged value (see
         ``benchmarks/RESULTS.md``); errors fall like ``oversampling**-4`` and the cost
-        grows like ``oversampling**3``. 2.5 is about twice as fast with errors up to
-        about 2e-3, enough for regression; 6 gives about 1e-5.
-    tail_tolerance : float, default=1e-7
+        grows like ``oversampling**3``. 2 to 2.5 are 2 to 4 times as fast with
+        errors up to about 2e-3, enough for regression; 6 gives about 2e-4 in the
+        worst case measured.
+    tail_tolerance : float, default=1e-5
         Fraction of each integral allowed to fall outside the sampled box; boxes
         grow like ``sqrt(log(1 / tail_tolerance))``.
     backend : {"auto", "numpy", "cupy"}, default="auto"
@@ -196,7 +197,7 @@ class SolidHarmonicScattering(TransformerMixin, BaseEstimator):
         channels=("full", "valence", "core"),
         sigma_0=None,
         oversampling=4.0,
-        tail_tolerance=1e-7,
+        tail_tolerance=1e-5,
         backend="auto",
         dtype="float64",
         batch_size="auto",
