@@ -1,0 +1,71 @@
+"""Scattering features of a whole data set, computed once and cached on disk.
+
+Features are written in chunks under ``benchmarks/_cache/<name>-<key>/``, where the key
+hashes the transformer's parameters, so an interrupted run resumes where it stopped
+and a change of parameters never reads stale features.
+"""
+
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from skscatharm import SolidHarmonicScattering
+
+CACHE = Path(__file__).parent / "_cache"
+
+
+def _key(params, X):
+    text = json.dumps(params, sort_keys=True, default=str)
+    digest = hashlib.sha256(text.encode())
+    digest.update(np.ascontiguousarray(X).tobytes())
+    return digest.hexdigest()[:12]
+
+
+def cached_features(name, X, chunk_size=250, verbose=True, **params):
+    """Features of the packed molecules ``X`` for ``SolidHarmonicScattering(**params)``.
+
+    Parameters
+    ----------
+    name : str
+        Data set name, for the cache folder.
+    X : ndarray of shape (n_molecules, max_atoms, 4)
+    chunk_size : int
+        Molecules per saved chunk.
+    verbose : bool
+        Print progress (molecules done, rate).
+    **params
+        Transformer parameters (``n_jobs`` included; it does not enter the key).
+
+    Returns
+    -------
+    features : ndarray of shape (n_molecules, n_features)
+    feature_names : ndarray of str
+    """
+    transform = SolidHarmonicScattering(**params)
+    key_params = {k: v for k, v in transform.get_params().items() if k != "n_jobs"}
+    folder = CACHE / f"{name}-{_key(key_params, X)}"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "params.json").write_text(json.dumps(key_params, default=str))
+    chunks = []
+    start = time.perf_counter()
+    computed = 0
+    for first in range(0, len(X), chunk_size):
+        path = folder / f"{first:06d}.npy"
+        if not path.exists():
+            values = transform.fit_transform(X[first : first + chunk_size])
+            np.save(path.with_suffix(".tmp.npy"), values)
+            path.with_suffix(".tmp.npy").rename(path)
+            computed += len(values)
+            if verbose:
+                rate = computed / (time.perf_counter() - start)
+                print(
+                    f"{name}: {first + len(values)}/{len(X)} molecules "
+                    f"({rate:.2f} mol/s)",
+                    flush=True,
+                )
+        chunks.append(np.load(path))
+    transform.fit(X[:1])
+    return np.concatenate(chunks), transform.get_feature_names_out()
