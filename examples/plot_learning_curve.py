@@ -33,7 +33,7 @@ QUICK = os.environ.get("SKSCATHARM_EXAMPLES_QUICK") == "1"
 # --------------------------
 
 X, y = load_qm7_sample(return_X_y=True)
-n_molecules = 40 if QUICK else 500
+n_molecules = 32 if QUICK else 500
 X, y = X[:n_molecules], y[:n_molecules]
 features = SolidHarmonicScattering(oversampling=2.0, n_jobs=-1).fit_transform(X)
 print(f"{features.shape[0]} molecules, {features.shape[1]} coefficients each")

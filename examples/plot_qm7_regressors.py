@@ -49,7 +49,7 @@ QUICK = os.environ.get("SKSCATHARM_EXAMPLES_QUICK") == "1"
 # values), which is plenty for regression.
 
 X, y = load_qm7_sample(return_X_y=True)
-n_molecules = 40 if QUICK else len(X)
+n_molecules = 32 if QUICK else len(X)
 X, y = X[:n_molecules], y[:n_molecules]
 start = time.perf_counter()
 features = SolidHarmonicScattering(oversampling=2.0, n_jobs=-1).fit_transform(X)

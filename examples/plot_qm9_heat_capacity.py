@@ -31,7 +31,7 @@ QUICK = os.environ.get("SKSCATHARM_EXAMPLES_QUICK") == "1"
 # --------
 
 X, y = load_qm9_sample(target="Cv_cal_mol_K", return_X_y=True)
-n_molecules = 40 if QUICK else len(X)
+n_molecules = 30 if QUICK else len(X)
 X, y = X[:n_molecules], y[:n_molecules]
 print(f"{len(X)} QM9 molecules, Cv from {y.min():.1f} to {y.max():.1f} cal/mol/K")
 

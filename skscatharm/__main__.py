@@ -240,7 +240,8 @@ def run(
     written = None
     if plot:
         title = (
-            f"QM7 sample, {n_splits}-fold CV: MAE {mae:.2f}, RMSE {rmse:.2f} kcal/mol"
+            f"{len(X)} QM7 molecules, FactorizedBilinearRegressor, {n_splits}-fold CV\n"
+            f"MAE {mae:.2f} kcal/mol, RMSE {rmse:.2f} kcal/mol"
         )
         if save_plot(plot, y, predicted, title):
             written = str(plot)
