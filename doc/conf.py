@@ -10,8 +10,13 @@ offline build has no warning to fail on.
 
 import os
 import re
+from pathlib import Path
+
+from sphinx.util import logging
 
 import skscatharm
+
+logger = logging.getLogger(__name__)
 
 project = "skscatharm"
 author = "skscatharm developers"
@@ -54,8 +59,6 @@ sphinx_gallery_conf = {
     "doc_module": ("skscatharm",),
     "backreferences_dir": "generated/backreferences",
     "reference_url": {"skscatharm": None},
-    "matplotlib_animations": False,
-    "within_subsection_order": "FileNameSortKey",
 }
 
 html_theme = "pydata_sphinx_theme"
@@ -78,6 +81,21 @@ def _escape_shape_attributes(app, what, name, obj, options, lines):
     lines[:] = [pattern.sub(escape, line) for line in lines]
 
 
+def _check_api_page(app):
+    """Warn (an error under ``-W``) about a public object missing from ``api.rst``."""
+    import skscatharm.datasets
+    import skscatharm.regression
+
+    text = (Path(app.srcdir) / "api.rst").read_text()
+    listed = set(re.findall(r"^\s+([\w.]+)\s*$", text, flags=re.MULTILINE))
+    public = {name for name in skscatharm.__all__ if not name.startswith("_")}
+    public |= {f"datasets.{name}" for name in skscatharm.datasets.__all__}
+    public |= set(skscatharm.regression.__all__)  # listed from the top level
+    for name in sorted(public - listed):
+        logger.warning("api.rst does not list the public object %r", name)
+
+
 def setup(app):
     """Run after numpydoc has turned the docstrings into reST."""
     app.connect("autodoc-process-docstring", _escape_shape_attributes, priority=600)
+    app.connect("builder-inited", _check_api_page)

@@ -15,7 +15,9 @@ Caching the pipeline (``Pipeline(memory=...)``) saves nothing here; it only pays
 when the grid varies the steps *after* the transform (see
 ``benchmarks/bench_pipeline_cache.py``). The grid is therefore small and its values
 cheap ones: the cost of a molecule grows about like ``(L + 1)^2``, grows as
-``sigma`` decreases, and powers ``q < 1`` need larger boxes.
+``sigma`` decreases, and powers ``q < 1`` need larger boxes. (To tune the powers
+``Q`` alone, compute them all once and select them with
+:class:`~skscatharm.SelectIntegralPowers` in a cached pipeline instead.)
 """
 
 import os
