@@ -8,8 +8,8 @@ capacity at 298.15 K (cal/mol/K) of the QM9 molecules shipped with the package
 
 The heat capacity is largely extensive: every atom adds vibrational modes. A linear
 model on the counts of each element (the composition) is therefore the baseline to
-beat; what the scattering coefficients add on top of it is the geometry: which
-modes are soft depends on how the atoms are bonded.
+beat; the scattering coefficients also see the geometry, and which modes are soft
+depends on how the atoms are bonded.
 """
 
 import os
