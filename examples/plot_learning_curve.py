@@ -92,6 +92,8 @@ for name, (sizes, errors) in curves.items():
     )
 ax.set_xscale("log")
 ax.set_yscale("log")
+ax.set_xticks(sizes, [str(size) for size in sizes])
+ax.xaxis.set_minor_locator(plt.NullLocator())
 ax.set_xlabel("training molecules")
 ax.set_ylabel("held-out MAE (kcal/mol)")
 ax.set_title("Learning curve, QM7 sample")
