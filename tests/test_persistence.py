@@ -5,6 +5,7 @@ nothing cached in this process (imports, backends, the joblib pool) can hide a
 missing piece of state.
 """
 
+import os
 import pickle
 import subprocess
 import sys
@@ -14,10 +15,19 @@ import joblib
 import numpy as np
 import pytest
 from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
 
 from skscatharm import FactorizedBilinearRegressor, SolidHarmonicScattering
 
 FAST = dict(J=1, L=1, oversampling=2.0)
+
+#: One BLAS thread here and in the subprocesses: the same arithmetic on both sides,
+#: and no threads fighting over the cores that the rest of the suite uses.
+ONE_THREAD = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
 
 #: Makes ``import cupy`` (and ``cupyx``) raise ImportError in the subprocess, as on
 #: a machine without CuPy, whatever is installed here.
@@ -42,6 +52,7 @@ def run_python(code, tmp_path, hide_cupy=False):
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=tmp_path,
+        env=dict(os.environ, **ONE_THREAD),
         capture_output=True,
         text=True,
         timeout=300,
@@ -68,8 +79,9 @@ def test_fitted_pipeline_predicts_identically_in_a_new_process(split, tmp_path):
             ),
         ]
     )
-    pipeline.fit(X_train, y_train)
-    expected = pipeline.predict(X_new)
+    with threadpool_limits(1):
+        pipeline.fit(X_train, y_train)
+        expected = pipeline.predict(X_new)
     joblib.dump(pipeline, tmp_path / "pipeline.joblib")
     np.save(tmp_path / "X_new.npy", X_new)
 
@@ -113,7 +125,10 @@ def test_cupy_transformer_unpickles_where_cupy_does_not_import(split, tmp_path):
     fitted = SolidHarmonicScattering(backend="cupy", **FAST).fit(X_train[:2])
     joblib.dump(fitted, tmp_path / "scattering.joblib")
     np.save(tmp_path / "X.npy", X_train[:2])
-    expected = SolidHarmonicScattering(backend="numpy", **FAST).transform(X_train[:2])
+    with threadpool_limits(1):
+        expected = SolidHarmonicScattering(backend="numpy", **FAST).transform(
+            X_train[:2]
+        )
 
     output = run_python(
         """
