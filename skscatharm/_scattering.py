@@ -19,6 +19,7 @@ All integrals are trapezoid (voxel-sum) rules, exact to the tolerances of
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 from math import ceil, gamma, pi
 
 import numpy as np
@@ -247,13 +248,26 @@ def pruned_spectrum(backend, fields, fine_spacing, coarse_shape, period, dtype):
     return spectrum.reshape(n_batch, kx, ky, n_fields, kz // 2 + 1) * fine_spacing**3
 
 
-def wavelet_spectrum(degree, width, coarse_shape, period):
-    """Exact ``psî_{s,l,m}(k)`` of SPEC §2 on the half lattice of ``rfftn``.
+#: Wavelet spectra kept per process. One molecule needs ``n_pairs * (L + 1)`` of them
+#: (12 by default, about 70 MB in all for a QM9-sized molecule); molecules of similar
+#: size share their lattices, and the transformer processes them sorted by size.
+WAVELET_CACHE_SIZE = 16
 
-    Returns a complex128 array of shape ``(2l+1, Kx, Ky, Kz // 2 + 1)``:
-    ``c_l (2 pi)^{3/2} (-i)^l exp(-s²|k|²/2) R_lm(s k)``.
+
+@lru_cache(maxsize=WAVELET_CACHE_SIZE)
+def wavelet_spectrum(degree, width, coarse_shape, spacing):
+    """Exact ``psî_{s,l,m}(k) / spacing³`` of SPEC §2 on the half lattice of ``rfftn``.
+
+    The lattice has ``coarse_shape`` points ``spacing`` apart (period ``shape *
+    spacing``); the factor ``1 / spacing³`` turns the inverse FFT's sum into an
+    integral. Returns a read-only complex128 array of shape
+    ``(2l+1, Kx, Ky, Kz // 2 + 1)``:
+    ``c_l (2 pi)^{3/2} (-i)^l exp(-s²|k|²/2) R_lm(s k) / spacing³``. It depends on
+    the molecule only through the lattice shape, which ``next_fast_len`` draws from
+    a short list, so it is cached.
     """
     kx, ky, kz = coarse_shape
+    period = np.array(coarse_shape) * spacing
     axes = (
         2 * pi * np.fft.fftfreq(kx, 1 / kx) / period[0],
         2 * pi * np.fft.fftfreq(ky, 1 / ky) / period[1],
@@ -273,7 +287,9 @@ def wavelet_spectrum(degree, width, coarse_shape, period):
     )
     harmonics = np.tensordot(solid_harmonic_coefficients(degree), monomials, axes=1)
     factor = wavelet_normalisation(degree) * (2 * pi) ** 1.5 * (-1j) ** degree
-    return factor * harmonics * envelope
+    spectrum = (factor * spacing**-3) * harmonics * envelope
+    spectrum.setflags(write=False)
+    return spectrum
 
 
 def second_layer_integrals(
@@ -304,16 +320,13 @@ def second_layer_integrals(
         period,
         dtype,
     ).reshape(n_batch, *coarse_shape[:2], n_channels, n_degrees, -1)
-    spectrum = spectrum.transpose(0, 3, 4, 1, 2, 5)  # (B, C, L+1, Kx, Ky, Kz/2+1)
-    complex_dtype = spectrum.dtype
-    # The inverse FFT on the lattice of spacing h2 needs 1/h2³ (sum -> integral).
-    lattice_factor = coarse_spacing**-3
+    # (B, C, L+1, Kx, Ky, Kz/2+1), contiguous: each degree's slice is read per order.
+    spectrum = xp.ascontiguousarray(spectrum.transpose(0, 3, 4, 1, 2, 5))
     integrals = []
     for degree in range(n_degrees):
         wavelet = backend.asarray(
-            wavelet_spectrum(degree, plan.scales[j2], coarse_shape, period)
-            * lattice_factor,
-            dtype=complex_dtype,
+            wavelet_spectrum(degree, plan.scales[j2], coarse_shape, coarse_spacing),
+            dtype=spectrum.dtype,
         )
         fields = backend.irfftn(
             spectrum[:, :, degree, None] * wavelet[None, None], coarse_shape
