@@ -13,62 +13,31 @@ Usage: python benchmarks/qm7_cv.py --data ../shared/data [--oversampling 2]
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
-from sklearn.linear_model import Ridge
-from sklearn.model_selection import GridSearchCV, KFold
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
-from skscatharm import (
-    BilinearRegressor,
-    FactorizedBilinearRegressor,
-    pack_molecules,
-)
+from skscatharm import pack_molecules
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _features import cached_features  # noqa: E402
-
-MODELS = {
-    "ridge": (
-        make_pipeline(StandardScaler(), Ridge()),
-        {"ridge__alpha": np.logspace(-8, 0, 9)},
-    ),
-    "bilinear": (
-        BilinearRegressor(),
-        {"alpha": np.logspace(-4, 0, 5)},
-    ),
-    "factorized": (
-        FactorizedBilinearRegressor(random_state=0, max_iter=100),
-        {"n_components": [2, 4], "alpha": [1e-2, 1.0]},
-    ),
-}
+from _models import MODELS, tuned_score  # noqa: E402
 
 
-def evaluate(name, features, target, folds, inner_splits):
-    estimator, grid = MODELS[name]
+def evaluate(name, features, target, folds, inner_splits, n_jobs):
+    """The 5-fold protocol for one model; prints each fold and the mean."""
     errors = []
     for k, test in enumerate(folds):
         train = np.setdiff1d(np.arange(len(target)), test)
-        search = GridSearchCV(
-            estimator,
-            grid,
-            cv=KFold(inner_splits, shuffle=True, random_state=k),
-            scoring="neg_mean_absolute_error",
-            n_jobs=-1,
+        result = tuned_score(
+            name, features, target, train, test, inner_splits, seed=k, n_jobs=n_jobs
         )
-        start = time.perf_counter()
-        search.fit(features[train], target[train])
-        residual = search.predict(features[test]) - target[test]
-        mae, rmse = np.abs(residual).mean(), np.sqrt((residual**2).mean())
-        errors.append((mae, rmse))
+        errors.append((result["mae"], result["rmse"]))
         print(
-            f"{name} fold {k}: MAE {mae:.3f} RMSE {rmse:.3f} kcal/mol, "
-            f"best {search.best_params_} (inner MAE {-search.best_score_:.3f}), "
-            f"{time.perf_counter() - start:.0f} s",
+            f"{name} fold {k}: MAE {result['mae']:.3f} RMSE {result['rmse']:.3f} "
+            f"kcal/mol, best {result['best_params']} "
+            f"(inner MAE {result['inner_mae']:.3f}), {result['seconds']:.0f} s",
             flush=True,
         )
     mae, rmse = np.array(errors).T
@@ -114,7 +83,7 @@ def main():
         return
     target = qm7["T_kcal_mol"]
     for name in args.models:
-        evaluate(name, features, target, qm7["folds"], args.inner_splits)
+        evaluate(name, features, target, qm7["folds"], args.inner_splits, args.n_jobs)
 
 
 if __name__ == "__main__":
