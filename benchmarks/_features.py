@@ -24,6 +24,33 @@ def _key(params, X):
     return digest.hexdigest()[:12]
 
 
+def add_transform_arguments(parser):
+    """The transformer options shared by the data-set benchmarks."""
+    parser.add_argument("--n-jobs", type=int, default=-1)
+    parser.add_argument(
+        "--oversampling",
+        type=float,
+        default=None,
+        help="transformer accuracy setting (default: the transformer's own)",
+    )
+    parser.add_argument("--tail-tolerance", type=float, default=None)
+    parser.add_argument(
+        "--max-order", type=int, default=None, help="1: first-order coefficients only"
+    )
+    parser.add_argument(
+        "--features-only", action="store_true", help="compute and cache, then stop"
+    )
+
+
+def transform_params(args):
+    """``SolidHarmonicScattering`` parameters from :func:`add_transform_arguments`."""
+    params = {"n_jobs": args.n_jobs}
+    for name in ("oversampling", "tail_tolerance", "max_order"):
+        if getattr(args, name) is not None:
+            params[name] = getattr(args, name)
+    return params
+
+
 def cached_features(name, X, chunk_size=250, verbose=True, **params):
     """Features of the packed molecules ``X`` for ``SolidHarmonicScattering(**params)``.
 

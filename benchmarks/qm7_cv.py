@@ -21,7 +21,11 @@ from skscatharm import pack_molecules
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _features import cached_features  # noqa: E402
+from _features import (  # noqa: E402
+    add_transform_arguments,
+    cached_features,
+    transform_params,
+)
 from _models import MODELS, tuned_score  # noqa: E402
 
 
@@ -53,30 +57,11 @@ def main():
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     parser.add_argument("--inner-splits", type=int, default=3)
-    parser.add_argument("--n-jobs", type=int, default=-1)
-    parser.add_argument(
-        "--oversampling",
-        type=float,
-        default=None,
-        help="transformer accuracy setting (default: the transformer's own)",
-    )
-    parser.add_argument("--tail-tolerance", type=float, default=None)
-    parser.add_argument(
-        "--max-order", type=int, default=None, help="1: first-order coefficients only"
-    )
-    parser.add_argument(
-        "--features-only", action="store_true", help="compute and cache, then stop"
-    )
+    add_transform_arguments(parser)
     args = parser.parse_args()
     qm7 = np.load(args.data / "qm7.npz")
     X = pack_molecules(qm7["Z"], qm7["R"])
-    params = {"n_jobs": args.n_jobs}
-    if args.oversampling is not None:
-        params["oversampling"] = args.oversampling
-    if args.tail_tolerance is not None:
-        params["tail_tolerance"] = args.tail_tolerance
-    if args.max_order is not None:
-        params["max_order"] = args.max_order
+    params = transform_params(args)
     features, names = cached_features("qm7", X, **params)
     print(f"features: {features.shape[1]} columns, parameters {params}", flush=True)
     if args.features_only:

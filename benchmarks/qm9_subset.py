@@ -23,7 +23,11 @@ from skscatharm import pack_molecules
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _features import cached_features  # noqa: E402
+from _features import (  # noqa: E402
+    add_transform_arguments,
+    cached_features,
+    transform_params,
+)
 from _models import MODELS, tuned_score  # noqa: E402
 
 #: Target name -> (array in the archive, unit).
@@ -41,20 +45,11 @@ def main():
     parser.add_argument("--n-train", type=int, default=16000)
     parser.add_argument("--seed", type=int, default=0, help="seed of the split")
     parser.add_argument("--inner-splits", type=int, default=3)
-    parser.add_argument("--n-jobs", type=int, default=-1)
-    parser.add_argument("--oversampling", type=float, default=None)
-    parser.add_argument("--tail-tolerance", type=float, default=None)
-    parser.add_argument(
-        "--features-only", action="store_true", help="compute and cache, then stop"
-    )
+    add_transform_arguments(parser)
     args = parser.parse_args()
     qm9 = np.load(args.data / "qm9_subset20k.npz")
     X = pack_molecules(qm9["Z"], qm9["R"])
-    params = {"n_jobs": args.n_jobs}
-    if args.oversampling is not None:
-        params["oversampling"] = args.oversampling
-    if args.tail_tolerance is not None:
-        params["tail_tolerance"] = args.tail_tolerance
+    params = transform_params(args)
     features, _ = cached_features("qm9", X, **params)
     print(f"features: {features.shape[1]} columns, parameters {params}", flush=True)
     if args.features_only:
