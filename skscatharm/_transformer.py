@@ -5,9 +5,10 @@ from numbers import Integral, Real
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ._backend import BACKENDS, get_backend
+from ._cache import MoleculeCache
 from ._channels import channel_weights, resolve_channels
 from ._molecules import as_molecules
 from ._plan import ScatteringPlan
@@ -116,6 +117,16 @@ class SolidHarmonicScattering(TransformerMixin, BaseEstimator):
     n_jobs : int or None, default=None
         Processes over molecules on the CPU (joblib conventions: ``None`` is 1,
         ``-1`` is all cores). Ignored on a GPU.
+    memory : str, joblib.Memory or None, default=None
+        Folder (or ``joblib.Memory``) where the coefficients of each molecule are
+        kept, under a key made of its atoms, positions and channel weights and of
+        every parameter that changes the coefficients; a molecule met again is read
+        back instead of computed. In a grid search over the regressor's parameters,
+        or over ``Q`` with :class:`SelectIntegralPowers`, each molecule is then
+        computed once for every split and candidate, held-out molecules and the
+        final refit included (``Pipeline(memory=...)`` caches only the training
+        side). ``backend``, ``batch_size``, ``n_jobs`` and ``verbose`` are not in
+        the key. ``None`` keeps nothing.
     verbose : int, default=0
         Show a progress bar (needs tqdm) when > 0.
 
@@ -184,6 +195,7 @@ class SolidHarmonicScattering(TransformerMixin, BaseEstimator):
             StrOptions({"auto"}),
         ],
         "n_jobs": [None, Integral],
+        "memory": [None, str, HasMethods(["cache"])],
         "verbose": ["verbose"],
     }
 
@@ -202,6 +214,7 @@ class SolidHarmonicScattering(TransformerMixin, BaseEstimator):
         dtype="float64",
         batch_size="auto",
         n_jobs=None,
+        memory=None,
         verbose=0,
     ):
         self.sigma = sigma
@@ -217,6 +230,7 @@ class SolidHarmonicScattering(TransformerMixin, BaseEstimator):
         self.dtype = dtype
         self.batch_size = batch_size
         self.n_jobs = n_jobs
+        self.memory = memory
         self.verbose = verbose
 
     def __sklearn_tags__(self):
@@ -305,13 +319,35 @@ class SolidHarmonicScattering(TransformerMixin, BaseEstimator):
             channel_weights(channels, molecule.numbers, index)
             for index, molecule in enumerate(molecules)
         ]
-        positions = [principal_axes_positions(m.positions) for m in molecules]
-        backend_name = get_backend(self.backend).name
         dtype = np.dtype(self.dtype)
-        n_channels = len(channels)
-        output = np.empty((len(molecules), n_channels * plan.n_features_per_channel))
-        if not molecules:
-            return output
+        output = np.empty((len(molecules), len(channels) * plan.n_features_per_channel))
+        to_compute = list(range(len(molecules)))
+        cache = None if self.memory is None else MoleculeCache(self.memory, plan, dtype)
+        if cache is not None:
+            to_compute = []
+            for index, molecule in enumerate(molecules):
+                stored = cache.lookup(molecule.positions, weights[index])
+                if stored is None:
+                    to_compute.append(index)
+                else:
+                    output[index] = stored
+        if to_compute:
+            output[to_compute] = self._scatter(
+                plan,
+                [principal_axes_positions(molecules[i].positions) for i in to_compute],
+                [weights[i] for i in to_compute],
+                dtype,
+            )
+        if cache is not None:
+            for index in to_compute:
+                cache.store(molecules[index].positions, weights[index], output[index])
+        return output
+
+    def _scatter(self, plan, positions, weights, dtype):
+        """Coefficients of molecules given as centred positions and channel weights."""
+        backend_name = get_backend(self.backend).name
+        n_channels = weights[0].shape[0]
+        output = np.empty((len(positions), n_channels * plan.n_features_per_channel))
         sizes = np.array([np.ptp(p, axis=0) for p in positions])
         # Molecules of similar boxes go together, so padding a batch costs little.
         order = np.lexsort(sizes.T[::-1])
@@ -321,7 +357,7 @@ class SolidHarmonicScattering(TransformerMixin, BaseEstimator):
             ([positions[i] for i in b], [weights[i] for i in b]) for b in batches
         ]
         n_jobs = 1 if backend_name == "cupy" else effective_n_jobs(self.n_jobs)
-        with progress_bar(len(molecules), "scattering", self.verbose > 0) as advance:
+        with progress_bar(len(positions), "scattering", self.verbose > 0) as advance:
             if n_jobs == 1:
                 for indices, batch in zip(batches, payload, strict=True):
                     (result,) = _scatter_batches(

@@ -1,0 +1,94 @@
+"""memory=: each molecule's coefficients are computed once and read back after."""
+
+import numpy as np
+import pytest
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+
+from skscatharm import SelectIntegralPowers, SolidHarmonicScattering
+
+CHEAP = dict(sigma=0.5, J=1, L=1, oversampling=2.0)
+ALL_Q = (0.5, 1.0, 2.0, 3.0)
+
+
+@pytest.fixture
+def computed(monkeypatch):
+    """Counts the molecules the transformer actually computes (in this process)."""
+    counts = {"molecules": 0}
+    original = SolidHarmonicScattering._scatter
+
+    def counting(self, plan, positions, weights, dtype):
+        counts["molecules"] += len(positions)
+        return original(self, plan, positions, weights, dtype)
+
+    monkeypatch.setattr(SolidHarmonicScattering, "_scatter", counting)
+    return counts
+
+
+def test_read_back_equals_computed_and_computes_nothing(qm7, tmp_path, computed):
+    X = qm7[0][:4]
+    expected = SolidHarmonicScattering(**CHEAP).fit_transform(X)
+    cached = SolidHarmonicScattering(memory=str(tmp_path), **CHEAP)
+    np.testing.assert_array_equal(cached.fit_transform(X), expected)
+    computed["molecules"] = 0
+    # Another order, a subset, a repeat: every molecule is read back, none computed.
+    again = cached.transform(X[[3, 1, 1, 0]])
+    assert computed["molecules"] == 0
+    np.testing.assert_array_equal(again, expected[[3, 1, 1, 0]])
+
+
+def test_only_new_molecules_are_computed(qm7, tmp_path, computed):
+    X = qm7[0][:5]
+    cached = SolidHarmonicScattering(memory=str(tmp_path), **CHEAP)
+    cached.fit_transform(X[:2])
+    computed["molecules"] = 0
+    values = cached.transform(X)
+    assert computed["molecules"] == 3
+    np.testing.assert_array_equal(
+        values, SolidHarmonicScattering(**CHEAP).fit_transform(X)
+    )
+
+
+@pytest.mark.parametrize(
+    "change", [dict(Q=(1.0, 2.0)), dict(sigma=0.45), dict(channels=("valence",))]
+)
+def test_other_parameters_do_not_read_stale_values(qm7, tmp_path, change):
+    X = qm7[0][:2]
+    SolidHarmonicScattering(memory=str(tmp_path), **CHEAP).fit_transform(X)
+    params = {**CHEAP, **change}
+    values = SolidHarmonicScattering(memory=str(tmp_path), **params).fit_transform(X)
+    np.testing.assert_array_equal(
+        values, SolidHarmonicScattering(**params).fit_transform(X)
+    )
+
+
+def test_moved_atom_is_a_new_molecule(qm7, tmp_path, computed):
+    X = qm7[0][:1].copy()
+    cached = SolidHarmonicScattering(memory=str(tmp_path), **CHEAP)
+    first = cached.fit_transform(X)
+    X[0, 0, 1] += 0.1  # move the first atom by 0.1 Å along x
+    computed["molecules"] = 0
+    moved = cached.transform(X)
+    assert computed["molecules"] == 1
+    assert not np.allclose(moved, first)
+
+
+def test_q_sweep_computes_each_molecule_once(qm7, tmp_path, computed):
+    X, y = qm7[0][:12], qm7[1][:12]
+    pipeline = Pipeline(
+        [
+            (
+                "scattering",
+                SolidHarmonicScattering(Q=ALL_Q, memory=str(tmp_path), **CHEAP),
+            ),
+            ("powers", SelectIntegralPowers(computed_Q=ALL_Q)),
+            ("ridge", Ridge()),
+        ]
+    )
+    grid = {"powers__Q": [(1.0,), (1.0, 2.0), ALL_Q], "ridge__alpha": [1e-3, 1.0]}
+    search = GridSearchCV(pipeline, grid, cv=3).fit(X, y)
+    # 6 candidates x 3 splits x (8 training + 4 held-out molecules) + the refit on
+    # all 12 would be 228 transforms without the memory; each molecule once with it.
+    assert computed["molecules"] == 12
+    assert search.best_params_["powers__Q"] in grid["powers__Q"]
