@@ -1,12 +1,14 @@
 """Scattering features of a whole data set, computed once and cached on disk.
 
-Features are written in chunks under ``benchmarks/_cache/<name>-<key>/``, where the key
-hashes the transformer's parameters, so an interrupted run resumes where it stopped
-and a change of parameters never reads stale features.
+Features are written in chunks under ``benchmarks/_cache/<name>-<key>/`` (or under
+``$SKSCATHARM_BENCHMARK_CACHE``, to keep them outside a checkout), where the key
+hashes the transformer's parameters and the molecules, so an interrupted run resumes
+where it stopped and a change of parameters never reads stale features.
 """
 
 import hashlib
 import json
+import os
 import time
 from pathlib import Path
 
@@ -14,7 +16,9 @@ import numpy as np
 
 from skscatharm import SolidHarmonicScattering
 
-CACHE = Path(__file__).parent / "_cache"
+CACHE = Path(
+    os.environ.get("SKSCATHARM_BENCHMARK_CACHE", Path(__file__).parent / "_cache")
+)
 
 
 def _key(params, X):
