@@ -29,13 +29,17 @@ def _quadratic(X, A, b, b0):
     return np.einsum("ij,jk,ik->i", X, A, X) + X @ b + b0
 
 
-def _reference_fit(X, y, sw, alpha, fit_intercept):
+def _reference_fit(X, y, sw, alpha, fit_intercept, alpha_linear=None):
     """Independent dense solve of the documented objective.
 
     Standardise with weighted statistics, build the explicit feature map
     ``[z_k^2, sqrt(2) z_k z_l (k < l), z, 1]`` and solve the penalised normal
-    equations with numpy.linalg.solve; return (A, b, b0) in original units.
+    equations (penalty ``alpha`` on the quadratic block, ``alpha_linear`` on
+    the linear one) with numpy.linalg.solve; return (A, b, b0) in original
+    units.
     """
+    if alpha_linear is None:
+        alpha_linear = alpha
     n, K = X.shape
     w = sw / sw.sum()
     m = w @ X if fit_intercept else np.zeros(K)
@@ -47,6 +51,7 @@ def _reference_fit(X, y, sw, alpha, fit_intercept):
     cols = [Z[:, k] * Z[:, j] * (1.0 if k == j else np.sqrt(2.0)) for k, j in pairs]
     F = np.column_stack(cols + [Z] + ([np.ones(n)] if fit_intercept else []))
     penalty = np.full(F.shape[1], float(alpha))
+    penalty[len(pairs) : len(pairs) + K] = alpha_linear
     if fit_intercept:
         penalty[-1] = 0.0
     theta = np.linalg.solve(F.T @ (sw[:, None] * F) + np.diag(penalty), F.T @ (sw * t))
@@ -87,19 +92,80 @@ def test_exact_solvers_match_dense_reference(solver, shape, fit_intercept):
         assert reg.intercept_ == 0.0
 
 
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize(
+    "alpha, alpha_linear",
+    [(0.3, 1e-3), (1e-2, 5.0), (0.3, 0.0), (0.0, 0.3)],
+    ids=["weak-linear", "strong-linear", "unpenalised-linear", "unpenalised-A"],
+)
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_alpha_linear_matches_dense_reference(
+    solver, alpha, alpha_linear, fit_intercept
+):
+    # 40 samples, 5 features: 15 + 5 coefficients, so even a zero penalty on
+    # one block leaves a unique minimiser.
+    rng = np.random.RandomState(2)
+    X = _features(rng, 40, 5)
+    y = rng.normal(size=40) + 1e-3 * X[:, 0] * X[:, 1] + 1e-2 * X[:, 2]
+    sw = rng.uniform(0.0, 3.0, 40)
+    reg = BilinearRegressor(
+        alpha=alpha,
+        alpha_linear=alpha_linear,
+        solver=solver,
+        fit_intercept=fit_intercept,
+        tol=1e-14,
+    )
+    if solver == "dual" and alpha == 0:
+        with pytest.raises(ValueError, match="solver='dual' cannot fit alpha=0"):
+            reg.fit(X, y, sample_weight=sw)
+        return
+    reg.fit(X, y, sample_weight=sw)
+    A, b, b0 = _reference_fit(X, y, sw, alpha, fit_intercept, alpha_linear)
+    assert_allclose(reg.coef_matrix_, A, rtol=0, atol=1e-8 * np.linalg.norm(A))
+    assert_allclose(reg.coef_, b, rtol=0, atol=1e-8 * np.linalg.norm(b))
+    assert_allclose(reg.intercept_, b0, rtol=1e-8, atol=1e-10)
+    X_new = _features(np.random.RandomState(1), 10, 5)
+    assert_allclose(reg.predict(X_new), _quadratic(X_new, A, b, b0), rtol=1e-8)
+    # The two penalties are genuinely different from a single one.
+    A_one, b_one, _ = _reference_fit(X, y, sw, alpha, fit_intercept)
+    assert not np.allclose(b, b_one, rtol=1e-3)
+
+
+def test_alpha_linear_none_means_alpha():
+    rng = np.random.RandomState(3)
+    X = rng.normal(size=(30, 4))
+    y = X[:, 0] * X[:, 1] + rng.normal(size=30)
+    for solver in SOLVERS:
+        default = BilinearRegressor(alpha=0.7, solver=solver).fit(X, y)
+        same = BilinearRegressor(alpha=0.7, alpha_linear=0.7, solver=solver).fit(X, y)
+        assert_array_equal(default.predict(X), same.predict(X))
+
+
+def test_auto_solver_avoids_dual_for_unpenalised_quadratic_part():
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(30, 40)), rng.normal(size=30)
+    assert BilinearRegressor(alpha=0.0).fit(X, y).solver_ == "dual"
+    reg = BilinearRegressor(alpha=0.0, alpha_linear=1.0).fit(X, y)
+    assert reg.solver_ != "dual"
+
+
 def test_solvers_agree_with_each_other():
     rng = np.random.RandomState(3)
     X = rng.normal(size=(60, 7))
     y = X[:, 0] * X[:, 3] - X[:, 2] + rng.normal(size=60)
-    fits = [
-        BilinearRegressor(alpha=0.5, solver=s, tol=1e-14).fit(X, y) for s in SOLVERS
-    ]
-    for other in fits[1:]:
-        assert_allclose(other.coef_matrix_, fits[0].coef_matrix_, rtol=1e-8)
-        assert_allclose(other.coef_, fits[0].coef_, rtol=1e-8)
-        assert_allclose(other.intercept_, fits[0].intercept_, rtol=1e-8)
-    assert fits[2].n_iter_ > 1
-    assert fits[0].n_iter_ == fits[1].n_iter_ == 1
+    for alpha_linear in [None, 1e-4]:
+        fits = [
+            BilinearRegressor(
+                alpha=0.5, alpha_linear=alpha_linear, solver=s, tol=1e-14
+            ).fit(X, y)
+            for s in SOLVERS
+        ]
+        for other in fits[1:]:
+            assert_allclose(other.coef_matrix_, fits[0].coef_matrix_, rtol=1e-8)
+            assert_allclose(other.coef_, fits[0].coef_, rtol=1e-8)
+            assert_allclose(other.intercept_, fits[0].intercept_, rtol=1e-8)
+        assert fits[2].n_iter_ > 1
+        assert fits[0].n_iter_ == fits[1].n_iter_ == 1
 
 
 def test_auto_solver_by_size():

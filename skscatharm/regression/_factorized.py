@@ -73,11 +73,12 @@ def _initial_interactions(Z, y, sw, alpha, fit_intercept):
     gradient solve (a few ``O(n K^2)`` iterations).
     """
     solver = _choose_solver(*Z.shape)
+    args = (Z, y, sw, alpha, alpha, fit_intercept)
     if solver == "dual":
-        return _solve_dual(Z, y, sw, alpha, fit_intercept)[0]
+        return _solve_dual(*args)[0]
     if solver == "primal":
-        return _solve_primal(Z, y, sw, alpha, fit_intercept)[0]
-    return _solve_cg(Z, y, sw, alpha, fit_intercept, _INIT_CG_ITER, _INIT_CG_TOL)[0]
+        return _solve_primal(*args)[0]
+    return _solve_cg(*args, _INIT_CG_ITER, _INIT_CG_TOL)[0]
 
 
 def _ridge_step(Z, y, sw, alpha, fit_intercept, fixed):
