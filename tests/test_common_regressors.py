@@ -19,6 +19,8 @@ from skscatharm.regression import BilinearRegressor, FactorizedBilinearRegressor
         BilinearRegressor(alpha_linear=1e-3),
         BilinearRegressor(alpha_linear=0.0),
         FactorizedBilinearRegressor(n_components=2, fit_intercept=False),
+        FactorizedBilinearRegressor(solver="als"),
+        FactorizedBilinearRegressor(n_components=2, alpha_linear=1e-3),
     ]
 )
 def test_sklearn_compatible_estimator(estimator, check, monkeypatch):
