@@ -15,7 +15,12 @@ from skscatharm.regression import BilinearRegressor, FactorizedBilinearRegressor
         # and the repeated fits of check_sample_weight_equivalence then agree to
         # about ``tol``, so a tight tol is needed for its 1e-7 comparison.
         BilinearRegressor(solver="cg", tol=1e-10),
+        # Separate penalties: the dual solver's partial-spline path (small n).
+        BilinearRegressor(alpha_linear=1e-3),
+        BilinearRegressor(alpha_linear=0.0),
         FactorizedBilinearRegressor(n_components=2, fit_intercept=False),
+        FactorizedBilinearRegressor(solver="als"),
+        FactorizedBilinearRegressor(n_components=2, alpha_linear=1e-3),
     ]
 )
 def test_sklearn_compatible_estimator(estimator, check, monkeypatch):

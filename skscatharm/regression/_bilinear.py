@@ -4,6 +4,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.linalg
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -32,12 +33,16 @@ def _n_params(n_features):
     return n_features * (n_features + 1) // 2 + n_features
 
 
-def _choose_solver(n_samples, n_features):
-    """Cheapest exact solver whose dense matrices fit in the memory budget."""
+def _choose_solver(n_samples, n_features, allow_dual=True):
+    """Cheapest exact solver whose dense matrices fit in the memory budget.
+
+    ``allow_dual=False`` leaves out "dual" (it cannot solve ``alpha=0`` with a
+    different ``alpha_linear``, see :func:`_solve_dual`).
+    """
     K, n = n_features, n_samples
     P = _n_params(K)
     costs = {"cg": _CG_ITER_ESTIMATE * 4.0 * n * K * K}
-    if 3 * 8.0 * n * n <= _MEMORY_BUDGET:
+    if allow_dual and 3 * 8.0 * n * n <= _MEMORY_BUDGET:
         costs["dual"] = float(n) * n * K + n**3 / 3.0
     if 3 * 8.0 * P * P <= _MEMORY_BUDGET:
         costs["primal"] = float(n) * P * P + P**3 / 3.0
@@ -49,12 +54,18 @@ def _quadratic_design(Z, iu, weights):
     return np.hstack([Z[:, iu[0]] * Z[:, iu[1]] * weights, Z])
 
 
-def _solve_primal(Z, y, sw, alpha, fit_intercept):
+def _dual_allowed(alpha, alpha_linear):
+    """Whether :func:`_solve_dual` can solve this penalty exactly."""
+    return alpha > 0 or alpha_linear == alpha
+
+
+def _solve_primal(Z, y, sw, alpha, alpha_linear, fit_intercept):
     """Normal equations on the explicit (centred, weighted) feature map.
 
     The quadratic block of the feature map has weight ``sqrt(2)`` off the
-    diagonal, so that the Euclidean norm of the parameter vector equals the
-    Frobenius norm of the symmetric matrix ``A`` (plus ``||b||^2``).
+    diagonal, so that the Euclidean norm of its parameters equals the Frobenius
+    norm of the symmetric matrix ``A``; the penalty is ``alpha`` on that block
+    and ``alpha_linear`` on the linear block.
     """
     n, K = Z.shape
     iu = np.triu_indices(K)
@@ -78,7 +89,9 @@ def _solve_primal(Z, y, sw, alpha, fit_intercept):
         y_mean = float(sw @ y) / W
         H -= W * np.outer(m, m)
         g -= m * (W * y_mean)
-    H[np.diag_indices_from(H)] += alpha
+    n_quadratic = len(weights)
+    H[np.diag_indices(n_quadratic)] += alpha
+    H[np.arange(n_quadratic, P), np.arange(n_quadratic, P)] += alpha_linear
     theta = _solve_psd(H, g)
     A = np.zeros((K, K))
     A[iu] = theta[: len(weights)] / weights
@@ -88,41 +101,88 @@ def _solve_primal(Z, y, sw, alpha, fit_intercept):
     return A, b, b0
 
 
-def _solve_dual(Z, y, sw, alpha, fit_intercept):
+def _solve_dual(Z, y, sw, alpha, alpha_linear, fit_intercept):
     """Kernel ridge with the kernel ``(z.z')^2 + z.z'`` (n x n system).
 
     ``(z.z')^2 = <z z^T, z' z'^T>_F``, so this kernel is the Gram matrix of the
     feature map ``(z z^T, z)`` under the Frobenius inner product: the same
     objective as the primal solver.
+
+    With ``alpha_linear == alpha`` this is one kernel ridge solve.  Otherwise
+    the linear part is treated as a parametric term next to the kernel of the
+    quadratic part (a "partial spline"): with ``G = K_q + alpha I`` (``K_q``
+    the weighted, centred kernel ``(z.z')^2``), minimising over the quadratic
+    part first leaves ``alpha (t - Z b)^T G^{-1} (t - Z b) + alpha_linear ||b||^2``,
+    so ``b`` solves the ``K x K`` system
+    ``(Z^T G^{-1} Z + (alpha_linear / alpha) I) b = Z^T G^{-1} t`` and the dual
+    coefficients are ``G^{-1} (t - Z b)``.  This is exact for any
+    ``alpha_linear >= 0`` (an unpenalised linear part included) but needs
+    ``alpha > 0``; ``alpha = 0 < alpha_linear`` raises.
     """
+    if not _dual_allowed(alpha, alpha_linear):
+        raise ValueError(
+            "solver='dual' cannot fit alpha=0 with alpha_linear != alpha (the "
+            "quadratic part would be unpenalised); use solver='primal' or "
+            "solver='cg', or a positive alpha."
+        )
     W = sw.sum()
     p = sw / W
     G = Z @ Z.T
     Kmat = G * G
-    Kmat += G
+    separate = alpha_linear != alpha
+    if not separate:
+        Kmat += G
     del G
     y_c = y
+    Z_c = Z
     if fit_intercept:
         Kp = Kmat @ p
         Kmat -= Kp[None, :]
         Kmat -= Kp[:, None]
         Kmat += p @ Kp
         y_c = y - p @ y
+        Z_c = Z - p @ Z
     sq = np.sqrt(sw)
     Kmat *= sq[:, None]
     Kmat *= sq[None, :]
     Kmat[np.diag_indices_from(Kmat)] += alpha
-    c = _solve_psd(Kmat, sq * y_c)
-    del Kmat
+    if separate:
+        # Cholesky of G once, then the K x K Schur complement system for b.
+        rhs = sq[:, None] * np.column_stack([y_c, Z_c])
+        try:
+            factor = scipy.linalg.cho_factor(Kmat, lower=True, check_finite=False)
+            solved = scipy.linalg.cho_solve(factor, rhs, check_finite=False)
+        except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
+            solved = _solve_psd(Kmat, rhs)
+        del Kmat
+        Gy, GZ = solved[:, 0], solved[:, 1:]
+        Zs = sq[:, None] * Z_c
+        S = Zs.T @ GZ
+        S = 0.5 * (S + S.T)
+        S[np.diag_indices_from(S)] += alpha_linear / alpha
+        if alpha_linear > 0:
+            b_lin = _solve_psd(S, Zs.T @ Gy)
+        else:
+            # An unpenalised linear part is unique only if the features are
+            # linearly independent; otherwise take the minimum-norm ``b`` (the
+            # limit ``alpha_linear -> 0``), not what rounding makes of Cholesky.
+            b_lin = scipy.linalg.lstsq(
+                S, Zs.T @ Gy, cond=len(S) * np.finfo(np.float64).eps
+            )[0]
+        c = Gy - GZ @ b_lin
+    else:
+        c = _solve_psd(Kmat, sq * y_c)
+        del Kmat
     v = sq * c
     A = Z.T @ (v[:, None] * Z)
-    b = Z.T @ v
+    b = b_lin if separate else Z.T @ v
     b0 = 0.0
     if fit_intercept:
         M = Z.T @ (p[:, None] * Z)
         z_mean = p @ Z
         A -= v.sum() * M
-        b -= v.sum() * z_mean
+        if not separate:
+            b -= v.sum() * z_mean
         b0 = float(p @ y) - float(np.sum(A * M)) - float(b @ z_mean)
     return 0.5 * (A + A.T), b, b0
 
@@ -146,7 +206,7 @@ def _quadratic_forms(U, A, b):
     return out
 
 
-def _solve_cg(Z, y, sw, alpha, fit_intercept, max_iter, tol):
+def _solve_cg(Z, y, sw, alpha, alpha_linear, fit_intercept, max_iter, tol):
     """Preconditioned conjugate gradients on the primal normal equations.
 
     The unknowns are kept as a symmetric matrix ``A`` and a vector ``b`` with
@@ -182,7 +242,7 @@ def _solve_cg(Z, y, sw, alpha, fit_intercept, max_iter, tol):
         D_A[diag] -= W * np.diag(M_u) ** 2
         D_b -= W * u_mean**2
     D_A += alpha
-    D_b += alpha
+    D_b += alpha_linear
     D_A[~(D_A > 0)] = 1.0
     D_b[~(D_b > 0)] = 1.0
 
@@ -191,7 +251,7 @@ def _solve_cg(Z, y, sw, alpha, fit_intercept, max_iter, tol):
         if fit_intercept:
             r -= p @ r
         r *= sw
-        return _weighted_outer(U, r) + alpha * A, U.T @ r + alpha * b
+        return _weighted_outer(U, r) + alpha * A, U.T @ r + alpha_linear * b
 
     rA = _weighted_outer(U, sw * y_c)
     rb = U.T @ (sw * y_c)
@@ -268,9 +328,22 @@ class BilinearRegressor(RegressorMixin, BaseEstimator):
     Parameters
     ----------
     alpha : float, default=1.0
-        Strength of the L2 penalty, ``alpha * (||A_std||_F^2 + ||b_std||^2)``,
-        on the coefficients of the standardised problem (see Notes).  The
-        intercept is not penalised.
+        Strength of the L2 penalty ``alpha * ||A_std||_F^2`` on the quadratic
+        coefficients of the standardised problem (see Notes), and on the linear
+        ones too unless ``alpha_linear`` is given.  The intercept is not
+        penalised.
+
+    alpha_linear : float, default=None
+        Strength of the L2 penalty ``alpha_linear * ||b_std||^2`` on the linear
+        coefficients of the standardised problem.  None means the same as
+        ``alpha``.  A linear part often needs far less shrinkage than the
+        ``K(K+1)/2`` quadratic coefficients, so the two are worth choosing
+        separately; 0 (an unpenalised linear part) is allowed with every
+        solver, but the linear part is then unique only if the features are
+        linearly independent on the training set (otherwise "dual" returns the
+        minimum-norm ``b`` and the other solvers one of the minimisers).
+        ``alpha=0`` with a different ``alpha_linear`` is not possible with
+        ``solver="dual"`` (a ValueError; "auto" then picks "primal" or "cg").
 
     solver : {"auto", "dual", "primal", "cg"}, default="auto"
         How the regularised least-squares problem is solved.
@@ -340,13 +413,17 @@ class BilinearRegressor(RegressorMixin, BaseEstimator):
     The estimator minimises
 
     ``sum_i w_i (t_i - z_i^T A z_i - b.z_i - b0)^2
-    + alpha * (||A||_F^2 + ||b||^2)``
+    + alpha * ||A||_F^2 + alpha_linear * ||b||^2``
 
-    over symmetric ``A``, ``b`` and ``b0``.  In terms of the distinct
+    over symmetric ``A``, ``b`` and ``b0`` (``alpha_linear = alpha`` when it is
+    None).  In terms of the distinct
     monomials, the penalty is ``A_kk^2`` on each square and ``2 A_kl^2`` on
     each cross term, i.e. it is the plain Euclidean norm of the coefficients of
     the feature map ``[z_k^2, sqrt(2) z_k z_l (k < l), z_k]`` whose Gram matrix
-    is the polynomial kernel ``(z.z')^2 + z.z'``.  This penalty is invariant
+    is the polynomial kernel ``(z.z')^2 + z.z'``; with ``alpha_linear != alpha``
+    the "dual" solver uses the kernel ``(z.z')^2`` of the quadratic part with
+    the linear part as an explicit, separately penalised term (one ``n x n``
+    Cholesky factorisation and a ``K x K`` solve).  This penalty is invariant
     under orthogonal rotations of the standardised features.  Because the
     sum of weighted squared residuals is used (as in
     :class:`~sklearn.linear_model.Ridge`), an integer sample weight is
@@ -392,6 +469,7 @@ class BilinearRegressor(RegressorMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "alpha": [Interval(Real, 0, None, closed="left")],
+        "alpha_linear": [Interval(Real, 0, None, closed="left"), None],
         "solver": [StrOptions({"auto", "dual", "primal", "cg"})],
         "fit_intercept": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left"), None],
@@ -399,9 +477,16 @@ class BilinearRegressor(RegressorMixin, BaseEstimator):
     }
 
     def __init__(
-        self, alpha=1.0, solver="auto", fit_intercept=True, max_iter=None, tol=1e-6
+        self,
+        alpha=1.0,
+        alpha_linear=None,
+        solver="auto",
+        fit_intercept=True,
+        max_iter=None,
+        tol=1e-6,
     ):
         self.alpha = alpha
+        self.alpha_linear = alpha_linear
         self.solver = solver
         self.fit_intercept = fit_intercept
         self.max_iter = max_iter
@@ -432,19 +517,20 @@ class BilinearRegressor(RegressorMixin, BaseEstimator):
             X, y, sw, self.fit_intercept
         )
         del X
+        alpha = float(self.alpha)
+        alpha_linear = alpha if self.alpha_linear is None else float(self.alpha_linear)
         solver = self.solver
         if solver == "auto":
-            solver = _choose_solver(*Z.shape)
+            solver = _choose_solver(*Z.shape, _dual_allowed(alpha, alpha_linear))
         self.n_iter_ = 1
-        alpha = float(self.alpha)
         if solver == "dual":
-            A, b, b0 = _solve_dual(Z, t, sw, alpha, self.fit_intercept)
+            A, b, b0 = _solve_dual(Z, t, sw, alpha, alpha_linear, self.fit_intercept)
         elif solver == "primal":
-            A, b, b0 = _solve_primal(Z, t, sw, alpha, self.fit_intercept)
+            A, b, b0 = _solve_primal(Z, t, sw, alpha, alpha_linear, self.fit_intercept)
         else:
             max_iter = _CG_DEFAULT_MAX_ITER if self.max_iter is None else self.max_iter
             A, b, b0, self.n_iter_, converged = _solve_cg(
-                Z, t, sw, alpha, self.fit_intercept, max_iter, self.tol
+                Z, t, sw, alpha, alpha_linear, self.fit_intercept, max_iter, self.tol
             )
             if not converged:
                 warnings.warn(

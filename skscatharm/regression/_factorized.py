@@ -1,21 +1,24 @@
-"""Low-rank (factorised) bilinear regression fitted by alternating ridge solves."""
+"""Low-rank (factorised) bilinear regression: L-BFGS or alternating ridge solves."""
 
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.optimize
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._bilinear import (
     _check_fit_inputs,
     _choose_solver,
+    _dual_allowed,
     _solve_cg,
     _solve_dual,
     _solve_primal,
+    _weighted_outer,
 )
 from ._preprocessing import (
     _CHUNK,
@@ -30,6 +33,11 @@ _INIT_CG_ITER = 10
 _INIT_CG_TOL = 1e-3
 # Relative size of the random perturbation of the initial factors.
 _INIT_NOISE = 1e-2
+# L-BFGS-B's relative-reduction stop, ``f_k - f_{k+1} <= ftol * max(|f|, 1)``:
+# the scaled objective is below 1, so any positive ftol would act as an absolute
+# threshold far above its rounding error and stop at gradients of about
+# sqrt(ftol); 0 stops only when the objective no longer decreases at all.
+_FTOL = 0.0
 
 
 def _initial_factors(A, n_components, rng):
@@ -66,21 +74,22 @@ def _initial_factors(A, n_components, rng):
     return alpha, beta
 
 
-def _initial_interactions(Z, y, sw, alpha, fit_intercept):
+def _initial_interactions(Z, y, sw, alpha, alpha_linear, fit_intercept):
     """Interaction matrix of a :class:`BilinearRegressor` fit (standardised).
 
     Exact ("dual" or "primal") when cheap, otherwise a truncated conjugate
     gradient solve (a few ``O(n K^2)`` iterations).
     """
-    solver = _choose_solver(*Z.shape)
+    solver = _choose_solver(*Z.shape, _dual_allowed(alpha, alpha_linear))
+    args = (Z, y, sw, alpha, alpha_linear, fit_intercept)
     if solver == "dual":
-        return _solve_dual(Z, y, sw, alpha, fit_intercept)[0]
+        return _solve_dual(*args)[0]
     if solver == "primal":
-        return _solve_primal(Z, y, sw, alpha, fit_intercept)[0]
-    return _solve_cg(Z, y, sw, alpha, fit_intercept, _INIT_CG_ITER, _INIT_CG_TOL)[0]
+        return _solve_primal(*args)[0]
+    return _solve_cg(*args, _INIT_CG_ITER, _INIT_CG_TOL)[0]
 
 
-def _ridge_step(Z, y, sw, alpha, fit_intercept, fixed):
+def _ridge_step(Z, y, sw, alpha, alpha_linear, fit_intercept, fixed):
     """Exact ridge solve for ``(free factors, b, b0)`` with the others fixed.
 
     The model ``sum_r (free_r.z)(fixed_r.z) + b.z + b0`` is linear in the free
@@ -110,7 +119,8 @@ def _ridge_step(Z, y, sw, alpha, fit_intercept, fixed):
         y_mean = float(sw @ y) / W
         H -= W * np.outer(m, m)
         g -= m * (W * y_mean)
-    H[np.diag_indices_from(H)] += alpha
+    H[np.diag_indices(R * K)] += alpha
+    H[np.arange(R * K, P), np.arange(R * K, P)] += alpha_linear
     theta = _solve_psd(H, g)
     b0 = y_mean - float(m @ theta) if fit_intercept else 0.0
     return theta[: R * K].reshape(R, K), theta[R * K :], b0
@@ -120,10 +130,11 @@ def _factorized_predict(Z, alpha_f, beta_f, b, b0):
     return np.einsum("ir,ir->i", Z @ alpha_f.T, Z @ beta_f.T) + Z @ b + b0
 
 
-def _objective(Z, y, sw, alpha, alpha_f, beta_f, b, b0):
+def _objective(Z, y, sw, alpha, alpha_linear, alpha_f, beta_f, b, b0):
+    """The documented objective (sum of weighted squares plus penalties)."""
     r = y - _factorized_predict(Z, alpha_f, beta_f, b, b0)
-    penalty = np.sum(alpha_f**2) + np.sum(beta_f**2) + b @ b
-    return float(sw @ (r * r)) + alpha * penalty
+    penalty = alpha * (np.sum(alpha_f**2) + np.sum(beta_f**2)) + alpha_linear * (b @ b)
+    return float(sw @ (r * r)) + penalty
 
 
 def _balance(alpha_f, beta_f):
@@ -136,35 +147,156 @@ def _balance(alpha_f, beta_f):
     return alpha_f * s[:, None], beta_f / s[:, None]
 
 
-def _fit_als(Z, y, sw, alpha, n_components, fit_intercept, max_iter, tol, rng):
-    """Alternating exact ridge solves; returns factors, b, b0, n_iter, converged."""
-    A0 = _initial_interactions(Z, y, sw, alpha, fit_intercept)
-    alpha_f, beta_f = _initial_factors(A0, n_components, rng)
+def _initial_point(Z, y, sw, alpha, alpha_linear, n_components, fit_intercept, rng):
+    """Initial factors from the eigenpairs of a bilinear fit (both solvers)."""
+    A0 = _initial_interactions(Z, y, sw, alpha, alpha_linear, fit_intercept)
+    return _initial_factors(A0, n_components, rng)
+
+
+def _fit_als(
+    Z, y, sw, alpha, alpha_linear, n_components, fit_intercept, max_iter, tol, rng
+):
+    """Alternating exact ridge solves.
+
+    Returns factors, ``b``, ``b0`` (standardised units), n_iter, converged and
+    an empty reason.
+    """
+    alpha_f, beta_f = _initial_point(
+        Z, y, sw, alpha, alpha_linear, n_components, fit_intercept, rng
+    )
     b, b0 = np.zeros(Z.shape[1]), 0.0
     obj = np.inf
     converged = False
     n_iter = 0
+    penalties = (alpha, alpha_linear, fit_intercept)
     for _ in range(max_iter):
         n_iter += 1
-        alpha_f, b, b0 = _ridge_step(Z, y, sw, alpha, fit_intercept, beta_f)
-        beta_f, b, b0 = _ridge_step(Z, y, sw, alpha, fit_intercept, alpha_f)
+        alpha_f, b, b0 = _ridge_step(Z, y, sw, *penalties, beta_f)
+        beta_f, b, b0 = _ridge_step(Z, y, sw, *penalties, alpha_f)
         alpha_f, beta_f = _balance(alpha_f, beta_f)
-        new_obj = _objective(Z, y, sw, alpha, alpha_f, beta_f, b, b0)
+        new_obj = _objective(Z, y, sw, alpha, alpha_linear, alpha_f, beta_f, b, b0)
         if abs(obj - new_obj) <= tol * max(new_obj, np.finfo(np.float64).tiny):
             obj = new_obj
             converged = True
             break
         obj = new_obj
-    return alpha_f, beta_f, b, b0, n_iter, converged
+    return alpha_f, beta_f, b, b0, n_iter, converged, ""
+
+
+def _whitened_basis(Z, p, alpha):
+    """Rotation and scaling that make L-BFGS well conditioned.
+
+    Returns ``V, root, eig`` with ``V`` (K x m) the eigenvectors of the
+    weighted second-moment matrix ``C = Z^T diag(p) Z`` whose eigenvalues
+    ``eig`` are above rounding level, and ``root = sqrt(eig + alpha)``.  In the
+    coordinates ``u = (z V) / root`` the data are white (up to the penalty),
+    which is what a first-order method needs: scattering coefficients are
+    strongly correlated, so ``C`` has a condition number of 1e8 or more.  The
+    directions left out carry no data (``z.v = 0`` for every sample, to
+    rounding); the exact minimiser has no component along them when
+    ``alpha > 0`` (its gradient lies in the row space of ``Z``), and when
+    ``alpha = 0`` they do not change the objective.
+    """
+    C = _weighted_outer(Z, p)
+    eig, V = np.linalg.eigh(0.5 * (C + C.T))
+    top = eig.max() if eig.size else 0.0
+    keep = eig > max(Z.shape[1] * np.finfo(np.float64).eps * top, 0.0)
+    eig, V = eig[keep], V[:, keep]
+    return V, np.sqrt(eig + alpha), eig
+
+
+def _fit_lbfgs(
+    Z, y, sw, alpha, alpha_linear, n_components, fit_intercept, max_iter, tol, rng
+):
+    """L-BFGS on the factors, with the linear part and intercept eliminated.
+
+    The objective is divided by the total weight ``W`` (same minimiser; it makes
+    ``tol`` an absolute gradient tolerance on a problem of unit scale, as in
+    scikit-learn's other L-BFGS fits).  For fixed factors the best ``(b, b0)``
+    is a ridge solve which, in the eigenbasis of the feature second moments, is
+    diagonal; it is done exactly inside every evaluation (variable projection),
+    and by the envelope theorem the gradient of this reduced objective is the
+    partial gradient in the factors.  So L-BFGS only sees the ``2 R m``
+    (``m <= K``) whitened factor coordinates, and the linear part, whose
+    conditioning is the worst (``alpha_linear`` is often tiny), never slows it
+    down.  Each evaluation costs ``O(n R K)``.
+
+    Returns factors, ``b``, ``b0`` (standardised units), n_iter, converged and
+    L-BFGS-B's stopping message.
+    """
+    K = Z.shape[1]
+    R = n_components
+    W = sw.sum()
+    p = sw / W
+    lam, lam_lin = alpha / W, alpha_linear / W
+    alpha_f, beta_f = _initial_point(
+        Z, y, sw, alpha, alpha_linear, n_components, fit_intercept, rng
+    )
+    V, root, eig = _whitened_basis(Z, p, lam)
+    m = V.shape[1]
+    y_c = y - p @ y if fit_intercept else y
+    if m == 0:  # no feature varies: the model is the intercept alone
+        zeros = np.zeros((R, K))
+        return zeros, zeros.copy(), np.zeros(K), 0.0, 0, True, ""
+    U = Z @ V
+    U /= root
+    if fit_intercept:
+        U -= p @ U  # zero to rounding already; exact centring keeps b0 separate
+    pen = lam / root**2  # penalty lam * ||a||^2 in the whitened coordinates
+    # Ridge for the linear part in these coordinates: U^T diag(p) U = diag(eig
+    # / root^2), penalty lam_lin * ||coef / root||^2 (every kept eig is > 0).
+    gain = root**2 / (eig + lam_lin)
+
+    def reduced(x):
+        F = x.reshape(2 * R, m)  # rows: alpha_r then beta_r (whitened)
+        P = U @ F.T
+        q = np.einsum("ir,ir->i", P[:, :R], P[:, R:])
+        r = y_c - q
+        if fit_intercept:
+            r -= p @ r
+        coef = gain * (U.T @ (p * r))
+        r -= U @ coef
+        pr = p * r
+        lin = coef / root
+        value = pr @ r + pen @ (F * F).sum(0) + lam_lin * (lin @ lin)
+        # d/dalpha_r = -2 sum_i p_i r_i (beta_r.u_i) u_i + 2 pen alpha_r, etc.
+        swapped = np.hstack([P[:, R:], P[:, :R]])
+        grad = -2.0 * (swapped * pr[:, None]).T @ U + 2.0 * pen * F
+        return value, grad.ravel(), coef
+
+    x0 = np.vstack([alpha_f @ V, beta_f @ V]) * root
+    result = scipy.optimize.minimize(
+        lambda x: reduced(x)[:2],
+        x0.ravel(),
+        jac=True,
+        method="L-BFGS-B",
+        options={
+            "maxiter": max_iter,
+            "maxfun": 10 * max_iter,
+            "gtol": tol,
+            "ftol": _FTOL,
+            "maxls": 50,
+        },
+    )
+    _, _, coef = reduced(result.x)
+    F = result.x.reshape(2 * R, m) / root
+    alpha_f, beta_f = F[:R] @ V.T, F[R:] @ V.T
+    alpha_f, beta_f = _balance(alpha_f, beta_f)
+    b = (coef / root) @ V.T
+    b0 = 0.0
+    if fit_intercept:
+        b0 = float(p @ (y - _factorized_predict(Z, alpha_f, beta_f, b, 0.0)))
+    return alpha_f, beta_f, b, b0, int(result.nit), result.status == 0, result.message
 
 
 class FactorizedBilinearRegressor(RegressorMixin, BaseEstimator):
     """Low-rank bilinear regression, ``sum_r (alpha_r.c)(beta_r.c) + b.c + b0``.
 
     A rank-``n_components`` factorisation of the interaction matrix of
-    :class:`BilinearRegressor`, fitted by alternating exact ridge solves
-    (alternating least squares).  Features and target are standardised
-    internally; the fitted parameters are reported in original units.
+    :class:`BilinearRegressor`, fitted by L-BFGS (default) or by alternating
+    exact ridge solves (alternating least squares).  Features and target are
+    standardised internally; the fitted parameters are reported in original
+    units.
 
     Parameters
     ----------
@@ -173,16 +305,38 @@ class FactorizedBilinearRegressor(RegressorMixin, BaseEstimator):
         ``(alpha.c)(beta.c) + b.c + b0``.
 
     alpha : float, default=1.0
-        Strength of the L2 penalty
-        ``alpha * (sum_r ||alpha_r||^2 + ||beta_r||^2 + ||b||^2)`` on the
-        parameters of the standardised problem (see Notes).  The intercept is
-        not penalised.
+        Strength of the L2 penalty ``alpha * sum_r (||alpha_r||^2 +
+        ||beta_r||^2)`` on the factors of the standardised problem (see Notes),
+        and of the penalty on the linear coefficients too unless
+        ``alpha_linear`` is given.  The intercept is not penalised.
+
+    alpha_linear : float, default=None
+        Strength of the L2 penalty ``alpha_linear * ||b||^2`` on the linear
+        coefficients of the standardised problem.  None means the same as
+        ``alpha``.  The linear part usually needs much less shrinkage than the
+        factors; 0 (an unpenalised linear part) is allowed.
+
+    solver : {"lbfgs", "als"}, default="lbfgs"
+        How the (non-convex) objective is minimised; both start from the same
+        point and minimise the same objective.
+
+        - "lbfgs": L-BFGS over the factors, with the linear part and the
+          intercept eliminated exactly (a diagonal ridge solve) in each
+          evaluation; ``O(n R K)`` per evaluation.
+        - "als": alternating least squares; each half iteration is an exact
+          ridge solve with ``(R + 1) K`` unknowns, ``O(n ((R + 1) K)^2)``.
+          Much slower for large ``R K``, and it can need many iterations.
 
     max_iter : int, default=200
-        Maximum number of alternating iterations (each is two ridge solves).
+        Maximum number of iterations: L-BFGS iterations (``solver="lbfgs"``,
+        at most ``10 * max_iter`` objective evaluations) or alternating
+        iterations of two ridge solves each (``solver="als"``).
 
     tol : float, default=1e-6
-        Stop when the relative decrease of the objective in one iteration is
+        Stopping tolerance.  "lbfgs": stop when the largest component of the
+        gradient of the objective divided by the total sample weight is below
+        ``tol`` (or the objective no longer decreases beyond rounding).  "als":
+        stop when the relative decrease of the objective in one iteration is
         below ``tol``.
 
     random_state : int, RandomState instance or None, default=None
@@ -212,7 +366,7 @@ class FactorizedBilinearRegressor(RegressorMixin, BaseEstimator):
         Constant term ``b0`` in original units.
 
     n_iter_ : int
-        Number of alternating iterations run.
+        Number of iterations run (L-BFGS or alternating iterations).
 
     n_features_in_ : int
         Number of features seen during :term:`fit`.
@@ -232,32 +386,50 @@ class FactorizedBilinearRegressor(RegressorMixin, BaseEstimator):
     :class:`BilinearRegressor`) the estimator minimises
 
     ``sum_i w_i (t_i - sum_r (alpha_r.z_i)(beta_r.z_i) - b.z_i - b0)^2
-    + alpha * (sum_r ||alpha_r||^2 + ||beta_r||^2 + ||b||^2)``.
+    + alpha * sum_r (||alpha_r||^2 + ||beta_r||^2) + alpha_linear * ||b||^2``
 
-    For fixed ``beta`` the model is linear in ``(alpha, b, b0)``, so each half
-    iteration is an exact weighted ridge solve with ``(R + 1) K`` unknowns;
-    then the roles are swapped, and each pair is rescaled to equal norms
-    (same fit, smaller penalty), so the objective never increases.  At the
-    balanced optimum the penalty on the factors equals ``2 alpha`` times the
-    nuclear norm of ``sum_r alpha_r beta_r^T`` (for ``R=1``).  The problem is
-    not convex; the initial factors come from the eigen-decomposition of the
-    interaction matrix of a (truncated, ``O(n K^2)`` per iteration)
-    conjugate-gradient :class:`BilinearRegressor` fit, which places ALS close
-    to the optimum.  The parameters are identifiable only up to swapping
-    ``alpha_r`` and ``beta_r``, scaling them by ``s`` and ``1/s``, and, for
-    ``R > 1``, transformations that keep ``sym(sum_r alpha_r beta_r^T)``; compare
-    ``coef_matrix_`` rather than the factors.
+    (``alpha_linear = alpha`` when it is None).  At a balanced optimum
+    (``||alpha_r|| = ||beta_r||``, which any minimiser satisfies) the penalty on
+    the factors equals ``2 alpha`` times the nuclear norm of
+    ``sum_r alpha_r beta_r^T`` (for ``R=1``).  As for
+    :class:`BilinearRegressor`, an integer sample weight is equivalent to
+    repeating a sample.
+
+    Both solvers start from the eigen-decomposition of the interaction matrix
+    of a :class:`BilinearRegressor` fit with the same ``alpha`` and
+    ``alpha_linear`` (exact, or a truncated conjugate-gradient fit of a few
+    ``O(n K^2)`` iterations when ``n`` and ``K`` are both large), plus a small
+    random perturbation.
+
+    "lbfgs": for fixed factors the optimal ``(b, b0)`` is a ridge solve, which
+    is done exactly in every evaluation, so L-BFGS runs over the factors only;
+    they are expressed in the eigenbasis of the weighted second moments of
+    ``z``, scaled to unit variance (the objective is unchanged; the
+    conditioning is far better, as scattering coefficients are strongly
+    correlated).  The objective is divided by the total weight, which does not
+    move the minimiser and makes ``tol`` scale-free.  Setup ``O(n K^2)``, then
+    ``O(n R K)`` time per evaluation and ``O(n K)`` memory.
+
+    "als": for fixed ``beta`` the model is linear in ``(alpha, b, b0)``, so each
+    half iteration is an exact weighted ridge solve with ``(R + 1) K``
+    unknowns; then the roles are swapped, and each pair is rescaled to equal
+    norms (same fit, smaller penalty), so the objective never increases.  Each
+    iteration costs ``O(n ((R + 1) K)^2 + ((R + 1) K)^3)`` time and
+    ``O(n K + ((R + 1) K)^2)`` memory.
+
+    The problem is not convex.  The parameters are identifiable only up to
+    swapping ``alpha_r`` and ``beta_r``, scaling them by ``s`` and ``1/s``, and,
+    for ``R > 1``, transformations that keep ``sym(sum_r alpha_r beta_r^T)``;
+    compare ``coef_matrix_`` rather than the factors.
 
     When to use it: it has ``2 R K + K + 1`` parameters instead of
     ``K(K+1)/2 + K + 1``, so it needs far fewer samples than
     :class:`BilinearRegressor` when the interactions are (close to) low rank,
-    and its prediction costs ``O(n R K)`` instead of ``O(n K^2)``.  Each
-    iteration costs ``O(n ((R + 1) K)^2 + ((R + 1) K)^3)`` time and
-    ``O(n K + ((R + 1) K)^2)`` memory.  If the target is (nearly) linear use
-    :class:`~sklearn.linear_model.Ridge`; if the interaction matrix is full
-    rank and ``n >> K^2`` use :class:`BilinearRegressor`.  Internally all
-    computations are done in float64; ``predict`` returns float32 for float32
-    input.
+    and its prediction costs ``O(n R K)`` instead of ``O(n K^2)``.  If the
+    target is (nearly) linear use :class:`~sklearn.linear_model.Ridge`; if the
+    interaction matrix is full rank and ``n >> K^2`` use
+    :class:`BilinearRegressor`.  Internally all computations are done in
+    float64; ``predict`` returns float32 for float32 input.
 
     Examples
     --------
@@ -276,6 +448,8 @@ class FactorizedBilinearRegressor(RegressorMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="left")],
+        "alpha_linear": [Interval(Real, 0, None, closed="left"), None],
+        "solver": [StrOptions({"lbfgs", "als"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
@@ -286,6 +460,8 @@ class FactorizedBilinearRegressor(RegressorMixin, BaseEstimator):
         self,
         n_components=1,
         alpha=1.0,
+        alpha_linear=None,
+        solver="lbfgs",
         max_iter=200,
         tol=1e-6,
         random_state=None,
@@ -293,6 +469,8 @@ class FactorizedBilinearRegressor(RegressorMixin, BaseEstimator):
     ):
         self.n_components = n_components
         self.alpha = alpha
+        self.alpha_linear = alpha_linear
+        self.solver = solver
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
@@ -300,7 +478,7 @@ class FactorizedBilinearRegressor(RegressorMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
-        """Fit the factorised bilinear model by alternating least squares.
+        """Fit the factorised bilinear model.
 
         Parameters
         ----------
@@ -324,11 +502,15 @@ class FactorizedBilinearRegressor(RegressorMixin, BaseEstimator):
             X, y, sw, self.fit_intercept
         )
         del X
-        alpha_f, beta_f, b, b0, self.n_iter_, converged = _fit_als(
+        alpha = float(self.alpha)
+        alpha_linear = alpha if self.alpha_linear is None else float(self.alpha_linear)
+        fit = _fit_lbfgs if self.solver == "lbfgs" else _fit_als
+        alpha_f, beta_f, b, b0, self.n_iter_, converged, reason = fit(
             Z,
             t,
             sw,
-            float(self.alpha),
+            alpha,
+            alpha_linear,
             self.n_components,
             self.fit_intercept,
             self.max_iter,
@@ -336,9 +518,11 @@ class FactorizedBilinearRegressor(RegressorMixin, BaseEstimator):
             rng,
         )
         if not converged:
+            method = "L-BFGS" if self.solver == "lbfgs" else "Alternating least squares"
+            detail = f" ({reason})" if reason else ""
             warnings.warn(
-                f"Alternating least squares did not reach tol={self.tol} in "
-                f"{self.max_iter} iterations; increase max_iter.",
+                f"{method} did not reach tol={self.tol} in {self.n_iter_} "
+                f"iterations{detail}; increase max_iter.",
                 ConvergenceWarning,
                 stacklevel=2,
             )
