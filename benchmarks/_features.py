@@ -28,6 +28,10 @@ def _key(params, X):
     return digest.hexdigest()[:12]
 
 
+#: Transformer parameters that do not change the features.
+IGNORED_PARAMS = ("n_jobs", "memory")
+
+
 def add_transform_arguments(parser):
     """The transformer options shared by the data-set benchmarks."""
     parser.add_argument("--n-jobs", type=int, default=-1)
@@ -68,7 +72,8 @@ def cached_features(name, X, chunk_size=250, verbose=True, **params):
     verbose : bool
         Print progress (molecules done, rate).
     **params
-        Transformer parameters (``n_jobs`` included; it does not enter the key).
+        Transformer parameters (those of :data:`IGNORED_PARAMS` do not enter the
+        key).
 
     Returns
     -------
@@ -76,7 +81,10 @@ def cached_features(name, X, chunk_size=250, verbose=True, **params):
     feature_names : ndarray of str
     """
     transform = SolidHarmonicScattering(**params)
-    key_params = {k: v for k, v in transform.get_params().items() if k != "n_jobs"}
+    # Parameters that change how, not what, is computed stay out of the key.
+    key_params = {
+        k: v for k, v in transform.get_params().items() if k not in IGNORED_PARAMS
+    }
     folder = CACHE / f"{name}-{_key(key_params, X)}"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "params.json").write_text(json.dumps(key_params, default=str))
