@@ -33,7 +33,7 @@ MODELS = {
     # keeps this grid small.
     "factorized": (
         FactorizedBilinearRegressor(random_state=0, alpha=0.1, alpha_linear=1e-6),
-        {"n_components": [16, 32, 64]},
+        {"n_components": [4, 8, 16]},
     ),
 }
 
