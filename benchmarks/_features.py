@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skscatharm import SolidHarmonicScattering
+from skscatharm import SolidHarmonicScattering, pack_molecules
 
 CACHE = Path(
     os.environ.get("SKSCATHARM_BENCHMARK_CACHE", Path(__file__).parent / "_cache")
@@ -108,3 +108,28 @@ def cached_features(name, X, chunk_size=250, verbose=True, **params):
         chunks.append(np.load(path))
     transform.fit(X[:1])
     return np.concatenate(chunks), transform.get_feature_names_out()
+
+
+def dataset_features(name, archive, args):
+    """An archive's arrays and the cached features of its molecules (``Z``, ``R``).
+
+    Parameters
+    ----------
+    name : str
+        Data set name, for the cache folder.
+    archive : path-like
+        ``.npz`` file with zero-padded ``Z`` and ``R`` (as in ``../shared/data``).
+    args : argparse.Namespace
+        Parsed :func:`add_transform_arguments` options.
+
+    Returns
+    -------
+    data : NpzFile
+    features : ndarray of shape (n_molecules, n_features)
+    """
+    data = np.load(archive)
+    params = transform_params(args)
+    X = pack_molecules(data["Z"], data["R"])
+    features, _ = cached_features(name, X, **params)
+    print(f"features: {features.shape[1]} columns, parameters {params}", flush=True)
+    return data, features

@@ -17,15 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from skscatharm import pack_molecules
-
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _features import (  # noqa: E402
-    add_transform_arguments,
-    cached_features,
-    transform_params,
-)
+from _features import add_transform_arguments, dataset_features  # noqa: E402
 from _models import MODELS, tuned_score  # noqa: E402
 
 
@@ -59,11 +53,7 @@ def main():
     parser.add_argument("--inner-splits", type=int, default=3)
     add_transform_arguments(parser)
     args = parser.parse_args()
-    qm7 = np.load(args.data / "qm7.npz")
-    X = pack_molecules(qm7["Z"], qm7["R"])
-    params = transform_params(args)
-    features, names = cached_features("qm7", X, **params)
-    print(f"features: {features.shape[1]} columns, parameters {params}", flush=True)
+    qm7, features = dataset_features("qm7", args.data / "qm7.npz", args)
     if args.features_only:
         return
     target = qm7["T_kcal_mol"]

@@ -19,15 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from skscatharm import pack_molecules
-
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _features import (  # noqa: E402
-    add_transform_arguments,
-    cached_features,
-    transform_params,
-)
+from _features import add_transform_arguments, dataset_features  # noqa: E402
 from _models import MODELS, tuned_score  # noqa: E402
 
 #: Target name -> (array in the archive, unit).
@@ -47,14 +41,10 @@ def main():
     parser.add_argument("--inner-splits", type=int, default=3)
     add_transform_arguments(parser)
     args = parser.parse_args()
-    qm9 = np.load(args.data / "qm9_subset20k.npz")
-    X = pack_molecules(qm9["Z"], qm9["R"])
-    params = transform_params(args)
-    features, _ = cached_features("qm9", X, **params)
-    print(f"features: {features.shape[1]} columns, parameters {params}", flush=True)
+    qm9, features = dataset_features("qm9", args.data / "qm9_subset20k.npz", args)
     if args.features_only:
         return
-    order = np.random.default_rng(args.seed).permutation(len(X))
+    order = np.random.default_rng(args.seed).permutation(len(features))
     train, test = order[: args.n_train], order[args.n_train :]
     print(f"{len(train)} training and {len(test)} test molecules", flush=True)
     for target_name in args.targets:
