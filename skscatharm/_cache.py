@@ -60,8 +60,11 @@ class MoleculeCache:
         """
         if not self._cached.check_call_in_cache(*self._key, positions, weights):
             return None
+        # None if the entry vanished in between (another process cleared the
+        # folder): the call then stored None, which :meth:`store` overwrites.
         return self._cached(*self._key, positions, weights)
 
     def store(self, positions, weights, coefficients):
         """Keep the coefficients of a molecule (arguments as :meth:`lookup`)."""
-        self._cached(*self._key, positions, weights, computed=coefficients)
+        # ``call`` always writes, where a plain call would keep an existing entry.
+        self._cached.call(*self._key, positions, weights, computed=coefficients)
