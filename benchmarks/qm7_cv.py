@@ -8,7 +8,7 @@ Features: ``SolidHarmonicScattering()`` with its defaults (kymatio's QM7 configu
 once and cached by :mod:`_features`.
 
 Usage: python benchmarks/qm7_cv.py --data ../shared/data [--oversampling 2]
-    [--models ridge bilinear factorized]
+    [--models ridge bilinear bilinear-log factorized]
 """
 
 import argparse
@@ -20,7 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _features import add_transform_arguments, dataset_features  # noqa: E402
-from _models import MODELS, tuned_score  # noqa: E402
+from _models import add_model_arguments, tuned_score  # noqa: E402
 
 
 def evaluate(name, features, target, folds, inner_splits, n_jobs):
@@ -48,9 +48,7 @@ def evaluate(name, features, target, folds, inner_splits, n_jobs):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
-    parser.add_argument("--inner-splits", type=int, default=3)
+    add_model_arguments(parser)
     add_transform_arguments(parser)
     args = parser.parse_args()
     qm7, features = dataset_features("qm7", args.data / "qm7.npz", args)

@@ -10,7 +10,7 @@ Q = (0.5, 1, 2, 3); 300 features) at the given accuracy setting, computed once a
 cached by :mod:`_features`.
 
 Usage: python benchmarks/qm9_subset.py --data ../shared/data [--oversampling 2]
-    [--tail-tolerance 1e-4] [--targets U0 Cv] [--models ridge bilinear factorized]
+    [--tail-tolerance 1e-4] [--targets U0 Cv] [--models ridge bilinear bilinear-log factorized]
 """
 
 import argparse
@@ -22,7 +22,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _features import add_transform_arguments, dataset_features  # noqa: E402
-from _models import MODELS, tuned_score  # noqa: E402
+from _models import add_model_arguments, tuned_score  # noqa: E402
 
 #: Target name -> (array in the archive, unit).
 TARGETS = {
@@ -33,12 +33,10 @@ TARGETS = {
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    add_model_arguments(parser)
     parser.add_argument("--targets", nargs="+", default=list(TARGETS), choices=TARGETS)
-    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     parser.add_argument("--n-train", type=int, default=16000)
     parser.add_argument("--seed", type=int, default=0, help="seed of the split")
-    parser.add_argument("--inner-splits", type=int, default=3)
     add_transform_arguments(parser)
     args = parser.parse_args()
     qm9, features = dataset_features("qm9", args.data / "qm9_subset20k.npz", args)
