@@ -176,6 +176,26 @@ def test_auto_solver_by_size():
     assert tall.solver_ == "primal"
     # Too large for either dense matrix within the memory budget.
     assert bilinear_module._choose_solver(110_000, 300) == "cg"
+    # The QM9 16k training set: the dual's one n x n kernel (2 GiB) fits; CG's
+    # hundreds of iterations would cost more.
+    assert bilinear_module._choose_solver(16_000, 300) == "dual"
+    # A truncated CG of 10 iterations (the factorised start) is the cheaper one.
+    assert bilinear_module._choose_solver(16_000, 300, cg_iterations=10) == "cg"
+
+
+def test_dual_singular_kernel_falls_back_to_minimum_norm():
+    # Repeated molecules make the unpenalised kernel singular: the in-place
+    # Cholesky fails and the dual must still give the primal's minimum-norm fit.
+    rng = np.random.RandomState(3)
+    X = rng.normal(size=(5, 3))
+    X = np.vstack([X, X[:2]])
+    y = rng.normal(size=5)
+    y = np.r_[y, y[:2]]
+    dual = BilinearRegressor(alpha=0.0, solver="dual").fit(X, y)
+    primal = BilinearRegressor(alpha=0.0, solver="primal").fit(X, y)
+    assert_allclose(dual.predict(X), y, atol=1e-8)
+    assert_allclose(dual.coef_matrix_, primal.coef_matrix_, atol=1e-8)
+    assert_allclose(dual.coef_, primal.coef_, atol=1e-8)
 
 
 @pytest.mark.parametrize("solver", SOLVERS)

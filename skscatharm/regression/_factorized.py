@@ -80,7 +80,9 @@ def _initial_interactions(Z, y, sw, alpha, alpha_linear, fit_intercept):
     Exact ("dual" or "primal") when cheap, otherwise a truncated conjugate
     gradient solve (a few ``O(n K^2)`` iterations).
     """
-    solver = _choose_solver(*Z.shape, _dual_allowed(alpha, alpha_linear))
+    solver = _choose_solver(
+        *Z.shape, _dual_allowed(alpha, alpha_linear), cg_iterations=_INIT_CG_ITER
+    )
     args = (Z, y, sw, alpha, alpha_linear, fit_intercept)
     if solver == "dual":
         return _solve_dual(*args)[0]
