@@ -29,6 +29,11 @@ _MEMORY_BUDGET = 2 * 1024**3
 # default tol; synthetic, better conditioned problems take far fewer.
 _CG_ITER_ESTIMATE = 500
 _CG_DEFAULT_MAX_ITER = 1000
+# Largest n for which "auto" takes the dual: multi-threaded Cholesky of a
+# 16,000 x 16,000 matrix crashes (SIGSEGV) in the OpenBLAS that NumPy 2.4 and
+# SciPy 1.17 wheels bundle (numpy.linalg.cholesky as well; one thread works),
+# and 12,000 was checked to work.
+_DUAL_MAX_SAMPLES = 12_000
 # Rows of the n x n kernel squared per step (bounds the temporary of G * (G + 1)).
 _KERNEL_ROWS = 1024
 
@@ -55,7 +60,7 @@ def _choose_solver(
     K, n = n_features, n_samples
     P = _n_params(K)
     costs = {"cg": cg_iterations * 4.0 * n * K * K}
-    if allow_dual and _dual_bytes(n, K) <= _MEMORY_BUDGET:
+    if allow_dual and n <= _DUAL_MAX_SAMPLES and _dual_bytes(n, K) <= _MEMORY_BUDGET:
         costs["dual"] = float(n) * n * K + n**3 / 3.0
     if 3 * 8.0 * P * P <= _MEMORY_BUDGET:
         costs["primal"] = float(n) * P * P + P**3 / 3.0
@@ -397,7 +402,8 @@ class BilinearRegressor(RegressorMixin, BaseEstimator):
         - "cg": preconditioned conjugate gradients on the normal equations,
           with the quadratic form applied implicitly (memory ``O(n K + K^2)``).
         - "auto": the cheapest by operation count of "dual" and "primal"
-          (each only if its dense matrices fit in 2 GiB) and "cg" (counted as
+          (each only if its dense matrices fit in 2 GiB, the dual only up to
+          12,000 samples) and "cg" (counted as
           500 iterations, what it takes on QM9 scattering coefficients); in
           practice "dual" for small ``n``, "primal" for
           small ``K`` and "cg" when ``n`` and ``K`` are both large.
