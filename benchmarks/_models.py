@@ -25,9 +25,10 @@ MODELS = {
     ),
     # The linear part wants almost no penalty (ridge's best is at 1e-10 or below on
     # standardised coefficients), the products a real one: two penalties.
-    # solver="dual" where "auto" would take "cg" above 9,459 molecules (its 2 GiB
-    # budget for the n x n matrices): on QM9 coefficients CG needs 370-720
-    # iterations, 10-25x the dual's time at n = 3,000 (measured with one thread).
+    # solver="dual" where "auto" would take "cg" (above 12,000 molecules, e.g. the
+    # QM9 16k refit): on QM9 coefficients CG needs 370-720 iterations, 10-25x the
+    # dual's time at n = 3,000 (measured with one thread). Above 12,000 run with
+    # OPENBLAS_NUM_THREADS=1 (see BilinearRegressor's _DUAL_MAX_SAMPLES).
     "bilinear": (
         BilinearRegressor(solver="dual"),
         {"alpha": np.logspace(-3, 2, 6), "alpha_linear": [1e-10, 1e-8, 1e-6]},

@@ -151,14 +151,13 @@ def _solve_dual(Z, y, sw, alpha, alpha_linear, fit_intercept):
         Z_c = Z - p @ Z
     sq = np.sqrt(sw)
     rhs = sq[:, None] * np.column_stack([y_c, Z_c]) if separate else sq * y_c
-    try:
-        solved = _cholesky_solve_in_place(
-            _dual_kernel(Z, sq, p, alpha, separate, fit_intercept), rhs
-        )
-    except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
-        # Not numerically positive definite: rebuild the (overwritten) kernel
-        # for the minimum-norm least-squares solve.
-        solved = _solve_psd(_dual_kernel(Z, sq, p, alpha, separate, fit_intercept), rhs)
+
+    # Factorised in place: the kernel is the only n x n array, rebuilt only if
+    # it is not numerically positive definite.
+    def kernel():
+        return _dual_kernel(Z, sq, p, alpha, separate, fit_intercept)
+
+    solved = _solve_psd(kernel(), rhs, rebuild=kernel)
     if separate:
         # The K x K Schur complement system for b.
         Gy, GZ = solved[:, 0], solved[:, 1:]
@@ -215,22 +214,6 @@ def _dual_kernel(Z, sq, p, alpha, separate, fit_intercept):
     Kmat *= sq[None, :]
     Kmat[np.diag_indices_from(Kmat)] += alpha
     return Kmat
-
-
-def _cholesky_solve_in_place(H, rhs):
-    """Solve ``H x = rhs`` by Cholesky, overwriting the symmetric ``H``.
-
-    ``H.T`` is the Fortran-ordered view LAPACK factorises without a copy (``H``
-    is symmetric, so it is the same matrix). Raises ``LinAlgError`` when ``H``
-    is not numerically positive definite.
-    """
-    factor = scipy.linalg.cho_factor(
-        H.T, lower=False, overwrite_a=True, check_finite=False
-    )
-    x = scipy.linalg.cho_solve(factor, rhs, check_finite=False)
-    if not np.all(np.isfinite(x)):
-        raise np.linalg.LinAlgError("non-finite Cholesky solution")
-    return x
 
 
 def _weighted_outer(U, r):
@@ -403,10 +386,9 @@ class BilinearRegressor(RegressorMixin, BaseEstimator):
           with the quadratic form applied implicitly (memory ``O(n K + K^2)``).
         - "auto": the cheapest by operation count of "dual" and "primal"
           (each only if its dense matrices fit in 2 GiB, the dual only up to
-          12,000 samples) and "cg" (counted as
-          500 iterations, what it takes on QM9 scattering coefficients); in
-          practice "dual" for small ``n``, "primal" for
-          small ``K`` and "cg" when ``n`` and ``K`` are both large.
+          12,000 samples) and "cg" (counted as 500 iterations, what it takes on
+          QM9 scattering coefficients); in practice "dual" for small ``n``,
+          "primal" for small ``K`` and "cg" when ``n`` and ``K`` are both large.
 
         All three minimise the same objective and agree to solver precision.
 

@@ -62,17 +62,28 @@ def _to_original_units(A, b, b0, x_mean, x_scale, y_mean, y_scale):
     return A_orig, b_orig, float(b0_orig)
 
 
-def _solve_psd(H, g):
+def _solve_psd(H, g, rebuild=None):
     """Solve ``H x = g`` for symmetric positive (semi-)definite ``H``.
 
     Cholesky when ``H`` is positive definite; otherwise the minimum-norm
-    least-squares solution (e.g. ``alpha=0`` with rank-deficient data).
+    least-squares solution (e.g. ``alpha=0`` with rank-deficient data).  With
+    ``rebuild`` (a function that returns ``H`` again), ``H`` is factorised in
+    place, which saves a copy of it, and rebuilt only for the fallback.
     """
     try:
-        c = scipy.linalg.cho_factor(H, lower=True, check_finite=False)
+        if rebuild is None:
+            c = scipy.linalg.cho_factor(H, lower=True, check_finite=False)
+        else:
+            # H.T is the Fortran-ordered view LAPACK factorises without a copy
+            # (H is symmetric, so it is the same matrix).
+            c = scipy.linalg.cho_factor(
+                H.T, lower=False, overwrite_a=True, check_finite=False
+            )
         x = scipy.linalg.cho_solve(c, g, check_finite=False)
         if np.all(np.isfinite(x)):
             return x
     except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
         pass
+    if rebuild is not None:
+        H = rebuild()
     return scipy.linalg.lstsq(H, g, check_finite=False, lapack_driver="gelsd")[0]
