@@ -46,6 +46,12 @@ def add_transform_arguments(parser):
         "--max-order", type=int, default=None, help="1: first-order coefficients only"
     )
     parser.add_argument(
+        "--J", type=int, default=None, help="largest scale index (default: 2)"
+    )
+    parser.add_argument(
+        "--L", type=int, default=None, help="largest harmonic degree (default: 3)"
+    )
+    parser.add_argument(
         "--features-only", action="store_true", help="compute and cache, then stop"
     )
 
@@ -53,7 +59,7 @@ def add_transform_arguments(parser):
 def transform_params(args):
     """``SolidHarmonicScattering`` parameters from :func:`add_transform_arguments`."""
     params = {"n_jobs": args.n_jobs}
-    for name in ("oversampling", "tail_tolerance", "max_order"):
+    for name in ("oversampling", "tail_tolerance", "max_order", "J", "L"):
         if getattr(args, name) is not None:
             params[name] = getattr(args, name)
     return params
