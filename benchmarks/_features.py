@@ -9,6 +9,7 @@ where it stopped and a change of parameters never reads stale features.
 import hashlib
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -50,6 +51,13 @@ def add_transform_arguments(parser):
     )
     parser.add_argument(
         "--L", type=int, default=None, help="largest harmonic degree (default: 3)"
+    )
+    parser.add_argument(
+        "--exclude",
+        default=None,
+        metavar="REGEX",
+        help="drop the columns whose feature names match REGEX (re.search), e.g. "
+        "'S2_j\\d_j[34]' keeps the second order of j <= 2 only",
     )
     parser.add_argument(
         "--features-only", action="store_true", help="compute and cache, then stop"
@@ -136,6 +144,10 @@ def dataset_features(name, archive, args):
     data = np.load(archive)
     params = transform_params(args)
     X = pack_molecules(data["Z"], data["R"])
-    features, _ = cached_features(name, X, **params)
+    features, names = cached_features(name, X, **params)
+    if args.exclude:
+        kept = np.array([re.search(args.exclude, str(n)) is None for n in names])
+        features = features[:, kept]
+        print(f"--exclude {args.exclude!r}: kept {kept.sum()} of {kept.size} columns")
     print(f"features: {features.shape[1]} columns, parameters {params}", flush=True)
     return data, features

@@ -1,7 +1,8 @@
-"""A GridSearchCV over the integral powers Q, with and without recomputing the fields.
+"""A GridSearchCV over Q (or J and L), with and without recomputing the fields.
 
 Three searches over the same 4 candidates, 3 folds, in the same process (the ratios
-are what counts):
+are what counts). With ``--sweep wavelets`` the candidates are (J, L) pairs instead,
+selected by ``SelectWavelets``, and the same three searches are timed:
 
 * recompute: ``Pipeline([SolidHarmonicScattering, Ridge])`` searched over
   ``scattering__Q``, which reruns the convolutions for every candidate and split;
@@ -11,7 +12,7 @@ are what counts):
 * transformer memory: the same pipeline with ``SolidHarmonicScattering(memory=...)``
   instead: each molecule is computed once for the whole search.
 
-Usage: python benchmarks/bench_q_sweep.py [--n 30]
+Usage: python benchmarks/bench_q_sweep.py [--n 30] [--sweep {Q,wavelets}]
 """
 
 import argparse
@@ -24,12 +25,14 @@ from sklearn.linear_model import Ridge
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import Pipeline
 
-from skscatharm import SelectIntegralPowers, SolidHarmonicScattering
+from skscatharm import SelectIntegralPowers, SelectWavelets, SolidHarmonicScattering
 from skscatharm.datasets import load_qm7_sample
 
 ALL_Q = (0.5, 1.0, 2.0, 3.0)
 CANDIDATES = [(1.0,), (1.0, 2.0), (0.5, 1.0, 2.0), ALL_Q]
 PARAMS = dict(J=2, L=2, oversampling=2.0)
+#: (J, L) candidates of ``--sweep wavelets``, all within PARAMS' J and L.
+WAVELET_CANDIDATES = [(1, 1), (1, 2), (2, 1), (2, 2)]
 
 
 def timed_search(pipeline, grid, X, y):
@@ -47,6 +50,12 @@ def selecting_pipeline(scattering_memory=None, pipeline_memory=None):
                 "scattering",
                 SolidHarmonicScattering(Q=ALL_Q, memory=scattering_memory, **PARAMS),
             ),
+            (
+                "wavelets",
+                SelectWavelets(
+                    computed_J=PARAMS["J"], computed_L=PARAMS["L"], computed_Q=ALL_Q
+                ),
+            ),
             ("powers", SelectIntegralPowers(computed_Q=ALL_Q)),
             ("ridge", Ridge(1e-3)),
         ],
@@ -54,9 +63,21 @@ def selecting_pipeline(scattering_memory=None, pipeline_memory=None):
     )
 
 
+def grids(sweep):
+    """The baseline's grid (recomputing) and the selecting pipeline's grid."""
+    if sweep == "Q":
+        return {"scattering__Q": CANDIDATES}, {"powers__Q": CANDIDATES}
+    recompute = [
+        {"scattering__J": [J], "scattering__L": [L]} for J, L in WAVELET_CANDIDATES
+    ]
+    select = [{"wavelets__J": [J], "wavelets__L": [L]} for J, L in WAVELET_CANDIDATES]
+    return recompute, select
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=30)
+    parser.add_argument("--sweep", choices=("Q", "wavelets"), default="Q")
     args = parser.parse_args()
     X, y = load_qm7_sample(return_X_y=True)
     X, y = X[: args.n], y[: args.n]
@@ -64,22 +85,19 @@ def main():
     baseline = Pipeline(
         [("scattering", SolidHarmonicScattering(**PARAMS)), ("ridge", Ridge(1e-3))]
     )
-    searches = {
-        "recompute per candidate": timed_search(
-            baseline, {"scattering__Q": CANDIDATES}, X, y
-        )
-    }
-    grid = {"powers__Q": CANDIDATES}
+    recompute_grid, grid = grids(args.sweep)
+    searches = {"recompute per candidate": timed_search(baseline, recompute_grid, X, y)}
+    selector = "SelectIntegralPowers" if args.sweep == "Q" else "SelectWavelets"
     with tempfile.TemporaryDirectory() as folder:
-        searches["SelectIntegralPowers + Pipeline(memory)"] = timed_search(
+        searches[f"{selector} + Pipeline(memory)"] = timed_search(
             selecting_pipeline(pipeline_memory=Memory(folder, verbose=0)), grid, X, y
         )
     with tempfile.TemporaryDirectory() as folder:
-        searches["SelectIntegralPowers + SolidHarmonicScattering(memory)"] = (
-            timed_search(selecting_pipeline(scattering_memory=folder), grid, X, y)
+        searches[f"{selector} + SolidHarmonicScattering(memory)"] = timed_search(
+            selecting_pipeline(scattering_memory=folder), grid, X, y
         )
     print(
-        f"GridSearchCV over {len(CANDIDATES)} Q candidates, 3 folds, {args.n} QM7 "
+        f"GridSearchCV over 4 {args.sweep} candidates, 3 folds, {args.n} QM7 "
         f"molecules ({PARAMS}):"
     )
     baseline_time = searches["recompute per candidate"][0]

@@ -9,18 +9,19 @@ Gaussians, the largest scale index ``J``, the largest degree ``L`` and the integ
 powers ``Q``, with :class:`~sklearn.model_selection.GridSearchCV` and the
 cross-validated mean absolute error on QM7 atomization energies.
 
-Each candidate changes the features, so every molecule is featurized again for every
-candidate and every fold: ``n_candidates * n_splits * n_molecules`` transforms.
-Caching the pipeline (``Pipeline(memory=...)``) saves nothing here; it only pays off
-when the grid varies the steps *after* the transform (see
-``benchmarks/bench_pipeline_cache.py``). The grid is therefore small and its values
-cheap ones: the cost of a molecule grows about like ``(L + 1)^2``, grows as
-``sigma`` decreases, and powers ``q < 1`` need larger boxes. (To tune the powers
-``Q`` alone, compute them all once and select them with
-:class:`~skscatharm.SelectIntegralPowers` in a cached pipeline instead.)
+A change of ``sigma`` changes every coefficient, so each value of ``sigma`` needs a
+new transform. ``J``, ``L`` and ``Q`` do not: the coefficients of smaller values are
+columns of those of the largest ones (to the accuracy contract). The pipeline
+therefore computes the largest ``J``, ``L`` and ``Q`` of the grid and lets
+:class:`~skscatharm.SelectWavelets` and :class:`~skscatharm.SelectIntegralPowers`
+keep the columns of each candidate; with the transform's ``memory=``, each molecule
+is computed once per ``sigma`` for the whole search, every split, held-out side and
+refit included. The cost of a molecule grows about like ``(L + 1)^2``, grows as
+``sigma`` decreases, and powers ``q < 1`` need larger boxes.
 """
 
 import os
+import tempfile
 import time
 
 import matplotlib.pyplot as plt
@@ -30,7 +31,7 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skscatharm import SolidHarmonicScattering
+from skscatharm import SelectIntegralPowers, SelectWavelets, SolidHarmonicScattering
 from skscatharm.datasets import load_qm7_sample
 
 QUICK = os.environ.get("SKSCATHARM_EXAMPLES_QUICK") == "1"
@@ -47,27 +48,39 @@ X, y = load_qm7_sample(return_X_y=True)
 n_molecules = 24 if QUICK else 80
 X, y = X[:n_molecules], y[:n_molecules]
 
+if QUICK:
+    sigmas, Js, Ls, Qs = [0.3, 0.45], [1], [1, 2], [(1.0, 2.0)]
+else:
+    sigmas, Js, Ls, Qs = [0.3, 0.45], [1, 2], [1, 2], [(1.0, 2.0), (0.5, 1.0, 2.0, 3.0)]
+# The largest J, L and Q of the grid, computed once per molecule and sigma.
+largest = dict(J=max(Js), L=max(Ls), Q=tuple(sorted(set().union(*Qs))))
 pipeline = Pipeline(
     [
-        ("scattering", SolidHarmonicScattering(oversampling=2.0, n_jobs=-1)),
+        (
+            "scattering",
+            SolidHarmonicScattering(
+                oversampling=2.0, n_jobs=-1, memory=tempfile.mkdtemp(), **largest
+            ),
+        ),
+        (
+            "wavelets",
+            SelectWavelets(
+                computed_J=largest["J"],
+                computed_L=largest["L"],
+                computed_Q=largest["Q"],
+            ),
+        ),
+        ("powers", SelectIntegralPowers(computed_Q=largest["Q"])),
         ("scaler", StandardScaler()),
         ("ridge", RidgeCV(alphas=np.logspace(-6, 2, 17))),
     ]
 )
-if QUICK:
-    param_grid = {
-        "scattering__sigma": [0.3, 0.45],
-        "scattering__J": [1],
-        "scattering__L": [1, 2],
-        "scattering__Q": [(1.0, 2.0)],
-    }
-else:
-    param_grid = {
-        "scattering__sigma": [0.3, 0.45],
-        "scattering__J": [1, 2],
-        "scattering__L": [1, 2],
-        "scattering__Q": [(1.0, 2.0), (0.5, 1.0, 2.0, 3.0)],
-    }
+param_grid = {
+    "scattering__sigma": sigmas,
+    "wavelets__J": Js,
+    "wavelets__L": Ls,
+    "powers__Q": Qs,
+}
 search = GridSearchCV(
     pipeline,
     param_grid,
@@ -94,8 +107,8 @@ labels = []
 for index in order:
     params = results["params"][index]
     labels.append(
-        f"sigma={params['scattering__sigma']:g} J={params['scattering__J']} "
-        f"L={params['scattering__L']} Q={tuple(params['scattering__Q'])}"
+        f"sigma={params['scattering__sigma']:g} J={params['wavelets__J']} "
+        f"L={params['wavelets__L']} Q={tuple(params['powers__Q'])}"
     )
     print(
         f"{labels[-1]:45s} MAE {-results['mean_test_score'][index]:7.1f} "

@@ -5,7 +5,7 @@ the regressors in :mod:`skscatharm.regression` fit multilinear models on them.
 """
 
 from ._molecules import pack_molecules
-from ._select import SelectIntegralPowers
+from ._select import SelectIntegralPowers, SelectWavelets
 from ._transformer import SolidHarmonicScattering
 from .regression import BilinearRegressor, FactorizedBilinearRegressor
 
@@ -15,6 +15,7 @@ __all__ = [
     "BilinearRegressor",
     "FactorizedBilinearRegressor",
     "SelectIntegralPowers",
+    "SelectWavelets",
     "SolidHarmonicScattering",
     "pack_molecules",
     "__version__",

@@ -122,7 +122,8 @@ class SolidHarmonicScattering(TransformerMixin, BaseEstimator):
         kept, under a key made of its atoms, positions and channel weights and of
         every parameter that changes the coefficients; a molecule met again is read
         back instead of computed. In a grid search over the regressor's parameters,
-        or over ``Q`` with :class:`SelectIntegralPowers`, each molecule is then
+        over ``Q`` with :class:`SelectIntegralPowers`, or over ``J``, ``L`` and
+        ``max_order`` with :class:`SelectWavelets`, each molecule is then
         computed once for every split and candidate, held-out molecules and the
         final refit included (``Pipeline(memory=...)`` caches only the training
         side). ``backend``, ``batch_size``, ``n_jobs`` and ``verbose`` are not in
