@@ -85,6 +85,7 @@ class SelectIntegralPowers(_ColumnSelector):
     See Also
     --------
     SolidHarmonicScattering : Computes the coefficients.
+    SelectWavelets : Selects scales, degrees and orders the same way.
 
     Examples
     --------
