@@ -8,7 +8,10 @@ Features: ``SolidHarmonicScattering()`` with its defaults (kymatio's QM7 configu
 once and cached by :mod:`_features`.
 
 Usage: python benchmarks/qm7_cv.py --data ../shared/data [--oversampling 2]
-    [--models ridge bilinear bilinear-log factorized]
+    [--J 4] [--exclude REGEX] [--models ridge bilinear bilinear-log factorized]
+
+``--J 4 --exclude j4`` scores the J = 3 columns of a cached J = 4 transform, so one
+featurization serves several scale settings.
 """
 
 import argparse
