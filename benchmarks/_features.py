@@ -124,6 +124,16 @@ def cached_features(name, X, chunk_size=250, verbose=True, **params):
     return np.concatenate(chunks), transform.get_feature_names_out()
 
 
+def kept_columns(names, exclude):
+    """Mask of the feature ``names`` that the regex ``exclude`` does not match.
+
+    ``exclude=None`` keeps every column.
+    """
+    return np.array(
+        [exclude is None or re.search(exclude, str(n)) is None for n in names]
+    )
+
+
 def dataset_features(name, archive, args):
     """An archive's arrays and the cached features of its molecules (``Z``, ``R``).
 
@@ -146,7 +156,7 @@ def dataset_features(name, archive, args):
     X = pack_molecules(data["Z"], data["R"])
     features, names = cached_features(name, X, **params)
     if args.exclude:
-        kept = np.array([re.search(args.exclude, str(n)) is None for n in names])
+        kept = kept_columns(names, args.exclude)
         features = features[:, kept]
         print(f"--exclude {args.exclude!r}: kept {kept.sum()} of {kept.size} columns")
     print(f"features: {features.shape[1]} columns, parameters {params}", flush=True)

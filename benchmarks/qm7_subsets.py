@@ -11,7 +11,6 @@ Usage: python benchmarks/qm7_subsets.py --data ../shared/data --oversampling 2
 """
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
@@ -20,7 +19,12 @@ from sklearn.model_selection import KFold
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _features import add_transform_arguments, cached_features, transform_params  # noqa: E402
+from _features import (  # noqa: E402
+    add_transform_arguments,
+    cached_features,
+    kept_columns,
+    transform_params,
+)
 
 from skscatharm import BilinearRegressor, pack_molecules  # noqa: E402
 
@@ -33,6 +37,12 @@ SUBSETS = {
     "log of J = 2": (r"j[34]", True),
     "log of J = 3": (r"j4", True),
 }
+
+
+#: (alphas, alphas_linear) searched on the raw and on the log-coefficients: the
+#: log-coefficients' best penalties are smaller.
+RAW_GRID = ((0.03, 0.1, 0.3, 1), (1e-7, 1e-6, 1e-5))
+LOG_GRID = ((1e-3, 1e-2, 0.1, 1), (1e-8, 1e-6, 1e-4))
 
 
 def cv_mae(X, y, alphas, alphas_linear):
@@ -61,18 +71,9 @@ def main():
     features, names = cached_features("qm7", X, **transform_params(args))
     features, y = features[: args.n], qm7["T_kcal_mol"][: args.n]
     for label, (exclude, log) in SUBSETS.items():
-        kept = np.array(
-            [exclude is None or re.search(exclude, str(n)) is None for n in names]
-        )
+        kept = kept_columns(names, exclude)
         columns = np.log(features[:, kept]) if log else features[:, kept]
-        grid = (
-            ((1e-3, 1e-2, 0.1, 1), (1e-8, 1e-6, 1e-4))
-            if log
-            else (
-                (0.03, 0.1, 0.3, 1),
-                (1e-7, 1e-6, 1e-5),
-            )
-        )
+        grid = LOG_GRID if log else RAW_GRID
         mae, best = cv_mae(columns, y, *grid)
         print(f"{label}: {kept.sum()} columns, CV MAE {mae:.3f} kcal/mol at {best}")
 

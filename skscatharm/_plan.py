@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from math import sqrt
 
+import numpy as np
 from scipy.special import gammainccinv
 
 #: The second-layer fields ``U1 * psi_j2`` are band-limited by the wavelet, so their
@@ -145,3 +146,33 @@ class ScatteringPlan:
         n_first = (self.J + 1) * (self.L + 1) if self.max_order >= 1 else 0
         n_second = len(self.pairs) * (self.L + 1)
         return len(self.Q) * (1 + n_first + n_second)
+
+
+def wavelet_layout(J, L, max_order, n_powers):
+    """Which wavelets each column of one channel's coefficients comes from.
+
+    Parameters
+    ----------
+    J, L, max_order : int
+        The transform's largest scale index, largest degree and order.
+    n_powers : int
+        Number of integral powers (``len(Q)``), the fastest-varying index.
+
+    Returns
+    -------
+    order, j1, j2, degree : ndarrays of int of shape (n_columns,)
+        Order of each column (0, 1 or 2), its first- and second-layer scale indices
+        (-1 where there is none) and its degree (0 for ``S0``), in the transform's
+        column order (SPEC.md §3).
+    """
+    rows = [(0, -1, -1, 0)]
+    if max_order >= 1:
+        rows += [(1, j, -1, l) for j in range(J + 1) for l in range(L + 1)]  # noqa: E741
+    if max_order >= 2:
+        rows += [
+            (2, j1, j2, l)
+            for j1 in range(J + 1)
+            for j2 in range(j1 + 1, J + 1)
+            for l in range(L + 1)  # noqa: E741
+        ]
+    return tuple(np.repeat(np.array(rows), n_powers, axis=0).T)

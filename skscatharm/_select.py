@@ -17,6 +17,8 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._plan import wavelet_layout
+
 
 class _ColumnSelector(TransformerMixin, BaseEstimator):
     """Keeps the columns ``support_`` set by the subclass's ``fit``."""
@@ -135,36 +137,6 @@ class SelectIntegralPowers(_ColumnSelector):
             )
         self.support_ = np.tile(np.isin(computed, kept), X.shape[1] // computed.size)
         return self
-
-
-def wavelet_layout(J, L, max_order, n_powers):
-    """Which wavelets each column of one channel's coefficients comes from.
-
-    Parameters
-    ----------
-    J, L, max_order : int
-        The transform's largest scale index, largest degree and order.
-    n_powers : int
-        Number of integral powers (``len(Q)``), the fastest-varying index.
-
-    Returns
-    -------
-    order, j1, j2, degree : ndarrays of int of shape (n_columns,)
-        Order of each column (0, 1 or 2), its first- and second-layer scale indices
-        (-1 where there is none) and its degree (0 for ``S0``), in the transform's
-        column order (SPEC.md §3).
-    """
-    rows = [(0, -1, -1, 0)]
-    if max_order >= 1:
-        rows += [(1, j, -1, l) for j in range(J + 1) for l in range(L + 1)]  # noqa: E741
-    if max_order >= 2:
-        rows += [
-            (2, j1, j2, l)
-            for j1 in range(J + 1)
-            for j2 in range(j1 + 1, J + 1)
-            for l in range(L + 1)  # noqa: E741
-        ]
-    return tuple(np.repeat(np.array(rows), n_powers, axis=0).T)
 
 
 class SelectWavelets(_ColumnSelector):

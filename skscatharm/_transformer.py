@@ -11,7 +11,7 @@ from ._backend import BACKENDS, get_backend
 from ._cache import MoleculeCache
 from ._channels import channel_weights, resolve_channels
 from ._molecules import as_molecules
-from ._plan import ScatteringPlan
+from ._plan import ScatteringPlan, wavelet_layout
 from ._progress import progress_bar
 from ._scattering import BatchGeometry, scatter_batch
 
@@ -397,22 +397,17 @@ class SolidHarmonicScattering(TransformerMixin, BaseEstimator):
         feature_names_out : ndarray of str
         """
         plan = self._plan()
-        channels = resolve_channels(self.channels)
-        names = []
-        for channel in channels:
-            prefix = channel.name
-            names += [f"{prefix}_S0_q{q:g}" for q in plan.Q]
-            if plan.max_order >= 1:
-                names += [
-                    f"{prefix}_S1_j{j}_l{l}_q{q:g}"
-                    for j in range(plan.J + 1)
-                    for l in range(plan.L + 1)  # noqa: E741
-                    for q in plan.Q
-                ]
-            names += [
-                f"{prefix}_S2_j{j1}_j{j2}_l{l}_q{q:g}"
-                for j1, j2 in plan.pairs
-                for l in range(plan.L + 1)  # noqa: E741
-                for q in plan.Q
-            ]
+        order, j1, j2, degree = wavelet_layout(
+            plan.J, plan.L, plan.max_order, len(plan.Q)
+        )
+        powers = np.tile(plan.Q, order.size // len(plan.Q))
+        labels = []
+        for o, a, b, l, q in zip(order, j1, j2, degree, powers, strict=True):  # noqa: E741
+            wavelet = {0: "", 1: f"_j{a}_l{l}", 2: f"_j{a}_j{b}_l{l}"}[int(o)]
+            labels.append(f"S{o}{wavelet}_q{q:g}")
+        names = [
+            f"{channel.name}_{label}"
+            for channel in resolve_channels(self.channels)
+            for label in labels
+        ]
         return np.asarray(names, dtype=object)

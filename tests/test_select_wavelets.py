@@ -5,7 +5,7 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skscatharm import SelectWavelets, SolidHarmonicScattering
-from skscatharm._select import wavelet_layout
+from skscatharm._plan import wavelet_layout
 
 SUPERSET = dict(J=2, L=1, max_order=2)
 
@@ -46,13 +46,19 @@ def test_selection_equals_smaller_transform(superset, kept):
     np.testing.assert_allclose(selected, expected, rtol=2e-3)
 
 
-def test_layout_counts_match_spec():
+def test_layout_matches_spec_and_plan():
     # SPEC §3: |Q| (1 + (J+1)(L+1) + J(J+1)/2 (L+1)) per channel for max_order 2.
     J, L, n_q = 4, 3, 4
     order, j1, j2, degree = wavelet_layout(J, L, 2, n_q)
     assert order.size == n_q * (1 + (J + 1) * (L + 1) + J * (J + 1) // 2 * (L + 1))
     assert np.all(j1[order == 2] < j2[order == 2])
     assert np.all(j2[order < 2] == -1) and np.all(degree[order == 0] == 0)
+    # Second-order columns follow the scale pairs in the order the transform
+    # computes them (J = 2 would not tell lexicographic from j2-major order).
+    pairs = SolidHarmonicScattering(J=J, L=L)._plan().pairs
+    second = order == 2
+    expected = np.repeat(np.array(pairs), (L + 1) * n_q, axis=0)
+    assert np.array_equal(np.column_stack([j1[second], j2[second]]), expected)
 
 
 def test_rejects_more_than_computed():
