@@ -66,9 +66,13 @@ def main():
     parser.add_argument("--n", type=int, default=3500)
     add_transform_arguments(parser)
     args = parser.parse_args()
+    if args.exclude:
+        parser.error("--exclude is not used: the column sets are SUBSETS")
     qm7 = np.load(args.data / "qm7.npz")
     X = pack_molecules(qm7["Z"], qm7["R"])
     features, names = cached_features("qm7", X, **transform_params(args))
+    if args.features_only:
+        return
     features, y = features[: args.n], qm7["T_kcal_mol"][: args.n]
     for label, (exclude, log) in SUBSETS.items():
         kept = kept_columns(names, exclude)

@@ -21,6 +21,7 @@ refit included. The cost of a molecule grows about like ``(L + 1)^2``, grows as
 """
 
 import os
+import shutil
 import tempfile
 import time
 
@@ -54,12 +55,14 @@ else:
     sigmas, Js, Ls, Qs = [0.3, 0.45], [1, 2], [1, 2], [(1.0, 2.0), (0.5, 1.0, 2.0, 3.0)]
 # The largest J, L and Q of the grid, computed once per molecule and sigma.
 largest = dict(J=max(Js), L=max(Ls), Q=tuple(sorted(set().union(*Qs))))
+# The transform's cache of coefficients, removed at the end.
+cache_folder = tempfile.mkdtemp()
 pipeline = Pipeline(
     [
         (
             "scattering",
             SolidHarmonicScattering(
-                oversampling=2.0, n_jobs=-1, memory=tempfile.mkdtemp(), **largest
+                oversampling=2.0, n_jobs=-1, memory=cache_folder, **largest
             ),
         ),
         (
@@ -135,3 +138,5 @@ plt.show()
 # ranking is noisy and favours cheap, small feature sets; the transform's defaults
 # (``sigma=0.2262``, ``J=2``, ``L=3``, ``Q=(0.5, 1, 2, 3)``) are the configuration
 # Eickenberg et al. used on the whole of QM7.
+
+shutil.rmtree(cache_folder, ignore_errors=True)
