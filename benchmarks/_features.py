@@ -53,6 +53,9 @@ def add_transform_arguments(parser):
         "--L", type=int, default=None, help="largest harmonic degree (default: 3)"
     )
     parser.add_argument(
+        "--sigma", type=float, default=None, help="atom width in Å (default: 0.2262)"
+    )
+    parser.add_argument(
         "--exclude",
         default=None,
         metavar="REGEX",
@@ -67,7 +70,7 @@ def add_transform_arguments(parser):
 def transform_params(args):
     """``SolidHarmonicScattering`` parameters from :func:`add_transform_arguments`."""
     params = {"n_jobs": args.n_jobs}
-    for name in ("oversampling", "tail_tolerance", "max_order", "J", "L"):
+    for name in ("oversampling", "tail_tolerance", "max_order", "J", "L", "sigma"):
         if getattr(args, name) is not None:
             params[name] = getattr(args, name)
     return params
