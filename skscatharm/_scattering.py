@@ -3,7 +3,8 @@
 For a batch of ``B`` molecules padded to ``N`` atoms (padding atoms have weight 0),
 :func:`scatter_batch` returns ``S0``, ``S1`` and ``S2`` for every channel:
 
-* ``S0[q] = ∫ |rho|^q``, with ``rho`` sampled in closed form;
+* ``S0[q] = ∫ |rho|^q``, with ``rho`` sampled in closed form (or, when every power
+  is 1 or 2, the integrals themselves in closed form);
 * ``S1[j, l, q] = ∫ U1[j, l]^q`` where, by the Gaussian identity of SPEC §4,
   ``rho * psi_{s,l,m} = (s/t)^l sum_n w_n psi_{t,l,m}(. - r_n)`` with
   ``t² = s² + sigma²``: the first layer is evaluated exactly at the grid points and no
@@ -338,6 +339,41 @@ def second_layer_integrals(
     return xp.stack(integrals, axis=2)
 
 
+def zeroth_order(backend, plan, geometry, dtype):
+    """``S0[q]`` for every channel, shape ``(B, C, |Q|)``.
+
+    In closed form when every power has one (SPEC §4): ``S0[1] = Σ_n w_n`` (for
+    weights that are all non-negative, where ``|rho| = rho``) and
+    ``S0[2] = Σ_{n,n'} w_n w_n' g_{sqrt(2) sigma}(r_n - r_n')``. Otherwise on the
+    density grid, the finest of the transform, for every power: one computation
+    for all of them.
+    """
+    xp = backend.xp
+    nonnegative = bool((geometry.weights >= 0).all())
+    if set(plan.Q) <= ({1.0, 2.0} if nonnegative else {2.0}):
+        positions = backend.asarray(geometry.positions, dtype=dtype)
+        weights = backend.asarray(geometry.weights, dtype=dtype)
+        totals = []
+        for power in plan.Q:
+            if power == 1:
+                totals.append(weights.sum(axis=-1))
+                continue
+            differences = positions[:, :, None, :] - positions[:, None, :, :]
+            width_sq = 2 * plan.sigma**2
+            overlap = (
+                xp.exp(-(differences**2).sum(axis=-1) / (2 * width_sq))
+                / (2 * pi * width_sq) ** 1.5
+            )
+            totals.append(xp.einsum("bcn,bnk,bck->bc", weights, overlap, weights))
+        return xp.stack(totals, axis=-1)
+    spacing, margin = plan.density_grid()
+    origins, shape = grid_for(geometry, spacing, margin)
+    density = first_layer_squared_moduli(
+        backend, geometry, origins, shape, spacing, plan.sigma, (0,), (1.0,), dtype
+    )
+    return integrate_powers(xp, density, plan.Q, spacing**3, (1, 2, 5))
+
+
 def scatter_batch(backend, plan, geometry, dtype=np.float64):
     """All coefficients of a batch: ``(B, C, n_features_per_channel)`` NumPy float64.
 
@@ -346,14 +382,7 @@ def scatter_batch(backend, plan, geometry, dtype=np.float64):
     """
     xp = backend.xp
     n_batch, n_channels = geometry.weights.shape[:2]
-    parts = []
-    spacing, margin = plan.density_grid()
-    origins, shape = grid_for(geometry, spacing, margin)
-    density = first_layer_squared_moduli(
-        backend, geometry, origins, shape, spacing, plan.sigma, (0,), (1.0,), dtype
-    )
-    parts.append(integrate_powers(xp, density, plan.Q, spacing**3, (1, 2, 5)))
-    del density
+    parts = [zeroth_order(backend, plan, geometry, dtype)]
     if plan.max_order >= 1:
         degrees = tuple(range(plan.L + 1))
         first, second = [], []

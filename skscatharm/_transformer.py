@@ -80,7 +80,10 @@ class SolidHarmonicScattering(TransformerMixin, BaseEstimator):
     L : int, default=3
         Largest degree of the solid harmonics: ``l = 0..L``.
     Q : tuple of float, default=(0.5, 1.0, 2.0, 3.0)
-        Integral powers ``q`` (each > 0) of ``∫ |field|^q``.
+        Integral powers ``q`` (each > 0) of ``∫ |field|^q``. With powers 1 and 2
+        only, ``S0`` is computed in closed form (``Σ w`` and a pairwise sum of
+        Gaussian overlaps) without a grid, so ``max_order=0, Q=(1, 2)`` costs
+        almost nothing.
     max_order : {0, 1, 2}, default=2
         Highest scattering order: 0 keeps ``S0`` (integrals of the density), 1 adds
         ``S1``, 2 adds ``S2``.

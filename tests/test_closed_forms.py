@@ -12,7 +12,9 @@ CHANNELS = ("full", "valence", "core")
 
 @pytest.fixture(scope="module")
 def first_order(molecules):
-    transform = SolidHarmonicScattering(Q=(1.0, 2.0), max_order=1)
+    # q = 3 puts S0 on the density grid (with powers 1 and 2 only it is in closed
+    # form), which the tests below compare with the closed forms.
+    transform = SolidHarmonicScattering(Q=(1.0, 2.0, 3.0), max_order=1)
     return transform, transform.fit_transform(molecules)
 
 
@@ -57,6 +59,29 @@ def test_mass_is_kept_by_density_and_l0_filters(molecules, first_order):
             ]
             np.testing.assert_allclose(s0, totals[c], rtol=1e-6, atol=1e-9)
             np.testing.assert_allclose(s1_l0, totals[c], rtol=1e-6, atol=1e-9)
+
+
+def test_zeroth_order_closed_form_matches_density_grid(molecules, first_order):
+    """With powers 1 and 2 only, S0 skips the grid: S0[1] = Σ w, S0[2] = ∫ rho²."""
+    transform, features = first_order
+    names = list(transform.get_feature_names_out())
+    closed = SolidHarmonicScattering(Q=(1.0, 2.0), max_order=0)
+    values = closed.fit_transform(molecules)
+    for k, name in enumerate(closed.get_feature_names_out()):
+        np.testing.assert_allclose(
+            values[:, k], features[:, names.index(name)], rtol=1e-6, err_msg=name
+        )
+
+
+def test_zeroth_order_with_negative_weights_integrates_the_modulus(molecules):
+    """∫ |rho| is not Σ w when some weights are negative: the grid must be used."""
+    dipole = {1: -1.0, 6: 1.0, 7: 1.0, 8: 1.0, 9: 1.0, 16: 1.0}
+    powers = SolidHarmonicScattering(channels=[dipole], Q=(1.0, 2.0), max_order=0)
+    grid = SolidHarmonicScattering(channels=[dipole], Q=(1.0, 2.0, 3.0), max_order=0)
+    values, on_grid = powers.fit_transform(molecules), grid.fit_transform(molecules)
+    np.testing.assert_allclose(values, on_grid[:, :2], rtol=1e-6)
+    totals = np.array([np.vectorize(dipole.get)(Z).sum() for Z, _ in molecules])
+    assert np.all(values[:, 0] > totals + 1.0)
 
 
 def test_hydrogen_only_core_channel_is_zero_not_nan():

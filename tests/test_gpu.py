@@ -24,6 +24,15 @@ def test_numpy_and_cupy_backends_agree(qm7, qm9, dtype, rtol):
     np.testing.assert_allclose(values[:, keep], cpu[:, keep], rtol=rtol)
 
 
+def test_zeroth_order_closed_form_agrees_between_backends(qm7):
+    """Powers 1 and 2 only: S0 in closed form (pairwise sums), no grid."""
+    X = qm7[0][:4]
+    params = dict(Q=(1.0, 2.0), max_order=0)
+    cpu = SolidHarmonicScattering(backend="numpy", **params).fit_transform(X)
+    gpu = SolidHarmonicScattering(backend="cupy", **params).fit_transform(X)
+    np.testing.assert_allclose(gpu, cpu, rtol=1e-12)
+
+
 def test_fitted_gpu_transformer_holds_no_gpu_arrays(qm7):
     transform = SolidHarmonicScattering(backend="cupy").fit(qm7[0][:2])
     restored = pickle.loads(pickle.dumps(transform))
