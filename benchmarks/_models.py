@@ -130,7 +130,10 @@ def tuned_score(
     n_jobs : int
         Processes of the grid search.
     grid : dict, optional
-        Parameter grid instead of the model's own in :data:`MODELS`.
+        Parameter grid instead of the model's own in :data:`MODELS`. A model whose
+        grid is ``None`` there (the ensemble) is fitted as it is: its members tune
+        themselves, with their own folds and processes (``seed`` and ``n_jobs``
+        do not apply), and ``inner_mae`` is NaN.
 
     Returns
     -------
@@ -139,32 +142,26 @@ def tuned_score(
     """
     estimator, default_grid = MODELS[name]
     grid = default_grid if grid is None else grid
-    if grid is None:
-        start = time.perf_counter()
-        model = clone(estimator).fit(features[train], target[train])
-        residual = model.predict(features[test]) - target[test]
-        return {
-            "mae": float(np.abs(residual).mean()),
-            "rmse": float(np.sqrt((residual**2).mean())),
-            "best_params": _member_params(model),
-            "inner_mae": float("nan"),
-            "seconds": time.perf_counter() - start,
-        }
-    search = GridSearchCV(
-        estimator,
-        grid,
-        cv=KFold(inner_splits, shuffle=True, random_state=seed),
-        scoring="neg_mean_absolute_error",
-        n_jobs=n_jobs,
-    )
     start = time.perf_counter()
-    search.fit(features[train], target[train])
-    residual = search.predict(features[test]) - target[test]
+    if grid is None:
+        # A model that tunes itself (the ensemble's members run their own inner CV).
+        model = clone(estimator).fit(features[train], target[train])
+        best_params, inner_mae = _member_params(model), float("nan")
+    else:
+        model = GridSearchCV(
+            estimator,
+            grid,
+            cv=KFold(inner_splits, shuffle=True, random_state=seed),
+            scoring="neg_mean_absolute_error",
+            n_jobs=n_jobs,
+        ).fit(features[train], target[train])
+        best_params, inner_mae = model.best_params_, float(-model.best_score_)
+    residual = model.predict(features[test]) - target[test]
     return {
         "mae": float(np.abs(residual).mean()),
         "rmse": float(np.sqrt((residual**2).mean())),
-        "best_params": search.best_params_,
-        "inner_mae": float(-search.best_score_),
+        "best_params": best_params,
+        "inner_mae": inner_mae,
         "seconds": time.perf_counter() - start,
     }
 
