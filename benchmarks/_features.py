@@ -63,6 +63,14 @@ def add_transform_arguments(parser):
         "'S2_j\\d_j[34]' keeps the second order of j <= 2 only",
     )
     parser.add_argument(
+        "--append-sigma",
+        type=float,
+        default=None,
+        metavar="SIGMA",
+        help="append the columns of the J = 2 transform at atom width SIGMA (the "
+        "other settings the same), for the ensemble-2sigma model",
+    )
+    parser.add_argument(
         "--features-only", action="store_true", help="compute and cache, then stop"
     )
 
@@ -162,5 +170,10 @@ def dataset_features(name, archive, args):
         kept = kept_columns(names, args.exclude)
         features = features[:, kept]
         print(f"--exclude {args.exclude!r}: kept {kept.sum()} of {kept.size} columns")
+    if args.append_sigma is not None:
+        second = {**params, "sigma": args.append_sigma, "J": 2}
+        appended, _ = cached_features(name, X, **second)
+        features = np.hstack([features, appended])
+        print(f"--append-sigma: {appended.shape[1]} columns of {second}")
     print(f"features: {features.shape[1]} columns, parameters {params}", flush=True)
     return data, features

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import VotingRegressor
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import GridSearchCV, KFold
@@ -31,9 +32,16 @@ def _prefixed(grid, step):
     return {f"{step}__{key}": values for key, values in grid.items()}
 
 
-def _tuned_bilinear(J, transform, grid):
-    """Columns of scales ``j <= J`` of a ``J = 4`` transform, ``transform``, and a
-    bilinear model whose penalties its own inner 3-fold CV chooses."""
+#: Columns of ``SolidHarmonicScattering(J=4)``, which the ensembles' members select
+#: from (``--J 4``); with ``--append-sigma`` the J = 2 columns at the second atom
+#: width follow them.
+N_J4_COLUMNS = 732
+
+
+def _tuned_bilinear(J, transform, grid, second_sigma=False):
+    """Columns of scales ``j <= J`` of a ``J = 4`` transform (with those of the
+    second atom width if ``second_sigma``), ``transform``, and a bilinear model
+    whose penalties its own inner 3-fold CV chooses."""
     search = GridSearchCV(
         BilinearRegressor(solver="dual"),
         grid,
@@ -42,10 +50,15 @@ def _tuned_bilinear(J, transform, grid):
         n_jobs=-1,
     )
     select = SelectWavelets(J=J, L=3, max_order=2, computed_J=4)
-    return make_pipeline(select, FunctionTransformer(transform), search)
+    columns = [("wavelets", select, slice(0, N_J4_COLUMNS))]
+    if second_sigma:
+        columns.append(("second_sigma", "passthrough", slice(N_J4_COLUMNS, None)))
+    return make_pipeline(
+        ColumnTransformer(columns), FunctionTransformer(transform), search
+    )
 
 
-def power_ensemble():
+def power_ensemble(second_sigma=False):
     """The mean of six bilinear models: J = 2 and J = 3 columns, each on the
     logarithm, the square root and the coefficients themselves.
 
@@ -53,16 +66,20 @@ def power_ensemble():
     is given. The members' errors are far from perfectly correlated (the
     transforms weight small and large coefficients differently), so their mean
     is better than any one of them. Needs the features of ``--J 4`` with no
-    ``--exclude`` (the members select their columns).
+    ``--exclude`` (the members select their columns). With ``second_sigma``, six
+    more members that also see the J = 2 columns at a second atom width
+    (``--append-sigma``): twelve in all.
     """
     members = []
-    for J in (2, 3):
-        for name, transform, grid in (
-            ("log", np.log, TRANSFORMED_BILINEAR_GRID),
-            ("sqrt", np.sqrt, TRANSFORMED_BILINEAR_GRID),
-            ("raw", None, BILINEAR_GRID),
-        ):
-            members.append((f"J{J}-{name}", _tuned_bilinear(J, transform, grid)))
+    for second in (False, True) if second_sigma else (False,):
+        for J in (2, 3):
+            for name, transform, grid in (
+                ("log", np.log, TRANSFORMED_BILINEAR_GRID),
+                ("sqrt", np.sqrt, TRANSFORMED_BILINEAR_GRID),
+                ("raw", None, BILINEAR_GRID),
+            ):
+                label = f"J{J}{'+sigma2' if second else ''}-{name}"
+                members.append((label, _tuned_bilinear(J, transform, grid, second)))
     return VotingRegressor(members)
 
 
@@ -100,6 +117,8 @@ MODELS = {
     ),
     # No outer grid: each member is tuned by its own inner CV.
     "ensemble": (power_ensemble(), None),
+    # Needs --append-sigma: the J = 2 columns at a second atom width.
+    "ensemble-2sigma": (power_ensemble(second_sigma=True), None),
 }
 
 
