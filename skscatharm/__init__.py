@@ -1,10 +1,12 @@
 """Solid harmonic wavelet scattering for molecules, in scikit-learn.
 
 ``SolidHarmonicScattering`` turns molecules into invariant scattering coefficients;
-the regressors in :mod:`skscatharm.regression` fit multilinear models on them.
+the regressors in :mod:`skscatharm.regression` fit multilinear models on them, and
+``PerAtomRegressor`` fits any of them to a size-extensive target per atom.
 """
 
 from ._molecules import pack_molecules
+from ._per_atom import PerAtomRegressor
 from ._select import SelectIntegralPowers, SelectWavelets
 from ._transformer import SolidHarmonicScattering
 from .regression import BilinearRegressor, FactorizedBilinearRegressor
@@ -14,6 +16,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "BilinearRegressor",
     "FactorizedBilinearRegressor",
+    "PerAtomRegressor",
     "SelectIntegralPowers",
     "SelectWavelets",
     "SolidHarmonicScattering",
