@@ -26,13 +26,21 @@ from _features import add_transform_arguments, dataset_features  # noqa: E402
 from _models import add_model_arguments, tuned_score  # noqa: E402
 
 
-def evaluate(name, features, target, folds, inner_splits, n_jobs):
+def evaluate(name, features, target, folds, inner_splits, n_jobs, heavy_atoms):
     """The 5-fold protocol for one model; prints each fold and the mean."""
     errors = []
     for k, test in enumerate(folds):
         train = np.setdiff1d(np.arange(len(target)), test)
         result = tuned_score(
-            name, features, target, train, test, inner_splits, seed=k, n_jobs=n_jobs
+            name,
+            features,
+            target,
+            train,
+            test,
+            inner_splits,
+            seed=k,
+            n_jobs=n_jobs,
+            heavy_atoms=heavy_atoms,
         )
         errors.append((result["mae"], result["rmse"]))
         print(
@@ -58,8 +66,17 @@ def main():
     if args.features_only:
         return
     target = qm7["T_kcal_mol"]
+    heavy_atoms = (qm7["Z"] > 1).sum(axis=1)
     for name in args.models:
-        evaluate(name, features, target, qm7["folds"], args.inner_splits, args.n_jobs)
+        evaluate(
+            name,
+            features,
+            target,
+            qm7["folds"],
+            args.inner_splits,
+            args.n_jobs,
+            heavy_atoms,
+        )
 
 
 if __name__ == "__main__":
