@@ -53,12 +53,11 @@ def _last_column(X):
     return X[:, -1]
 
 
-def _tuned_bilinear(J, transform, grid, second_sigma=False, per_atom=False):
+def _tuned_bilinear(J, transform, grid, second_sigma=False):
     """Columns of scales ``j <= J`` of a ``J = 4`` transform (with those of the
     second atom width if ``second_sigma``), ``transform``, and a bilinear model
-    whose penalties its own inner 3-fold CV chooses; with ``per_atom``, of the
-    energy per heavy atom (the count is the input's last column, which the
-    ``ColumnTransformer`` drops)."""
+    whose penalties its own inner 3-fold CV chooses. Any later column (the
+    heavy-atom counts of :data:`PER_HEAVY_ATOM_MODELS`) is dropped."""
     search = GridSearchCV(
         BilinearRegressor(solver="dual"),
         grid,
@@ -71,10 +70,9 @@ def _tuned_bilinear(J, transform, grid, second_sigma=False, per_atom=False):
     if second_sigma:
         second = slice(N_J4_COLUMNS, N_J4_COLUMNS + N_J2_COLUMNS)
         columns.append(("second_sigma", "passthrough", second))
-    model = make_pipeline(
+    return make_pipeline(
         ColumnTransformer(columns), FunctionTransformer(transform), search
     )
-    return PerAtomRegressor(model, atoms=_last_column) if per_atom else model
 
 
 def power_ensemble(second_sigma=False, per_atom=False):
@@ -87,9 +85,9 @@ def power_ensemble(second_sigma=False, per_atom=False):
     is better than any one of them. Needs the features of ``--J 4`` with no
     ``--exclude`` (the members select their columns). With ``second_sigma``, six
     more members that also see the J = 2 columns at a second atom width
-    (``--append-sigma``): twelve in all. With ``per_atom``, the log and sqrt
-    members model the energy per heavy atom (on QM7 fold 0 that lowered each of
-    them, while it raised the raw J = 2 member's error from 1.93 to 2.33).
+    (``--append-sigma``): twelve in all. With ``per_atom``, the mean models the
+    energy per heavy atom (:class:`PerAtomRegressor` around the whole ensemble, as
+    the user guide does it), the count being the input's last column.
     """
     members = []
     for second in (False, True) if second_sigma else (False,):
@@ -100,11 +98,9 @@ def power_ensemble(second_sigma=False, per_atom=False):
                 ("raw", None, BILINEAR_GRID),
             ):
                 label = f"J{J}{'+sigma2' if second else ''}-{name}"
-                divide = per_atom and transform is not None
-                members.append(
-                    (label, _tuned_bilinear(J, transform, grid, second, divide))
-                )
-    return VotingRegressor(members)
+                members.append((label, _tuned_bilinear(J, transform, grid, second)))
+    ensemble = VotingRegressor(members)
+    return PerAtomRegressor(ensemble, atoms=_last_column) if per_atom else ensemble
 
 
 MODELS = {
@@ -232,9 +228,10 @@ def tuned_score(
 
 def _member_params(model):
     """The penalties each member of a fitted ensemble chose."""
+    model = getattr(model, "regressor_", model)  # inside a PerAtomRegressor
     if not isinstance(model, VotingRegressor):
         return {}
     return {
-        name: getattr(member, "regressor_", member)[-1].best_params_
+        name: member[-1].best_params_
         for name, member in model.named_estimators_.items()
     }
