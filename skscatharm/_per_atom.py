@@ -96,8 +96,9 @@ class PerAtomRegressor(RegressorMixin, BaseEstimator):
         self.regressor = regressor
         self.atoms = atoms
 
-    def _sizes(self, X):
-        """The size of each molecule of ``X``, validated (``None``: no division)."""
+    def _sizes(self, X, n_samples):
+        """The size of each of the ``n_samples`` molecules of ``X``, validated
+        (``None``: no division)."""
         if self.atoms is None:
             return None
         if callable(self.atoms):
@@ -107,8 +108,11 @@ class PerAtomRegressor(RegressorMixin, BaseEstimator):
             count = _COUNTS[self.atoms]
             sizes = np.array([count(m) for m in as_molecules(X)], dtype=np.float64)
             what = f"the number of {'heavy ' if self.atoms == 'heavy' else ''}atoms"
-        if sizes.ndim != 1:
-            raise ValueError(f"{what} must have shape (n_samples,); got {sizes.shape}")
+        if sizes.shape != (n_samples,):
+            raise ValueError(
+                f"{what} must have shape ({n_samples},), one size per molecule; "
+                f"got {sizes.shape}"
+            )
         bad = np.flatnonzero(~(np.isfinite(sizes) & (sizes > 0)))
         if bad.size:
             hint = " (use atoms='all')" if self.atoms == "heavy" else ""
@@ -143,12 +147,8 @@ class PerAtomRegressor(RegressorMixin, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y is None"
             )
         y = check_array(y, input_name="y", ensure_2d=False, dtype="numeric")
-        sizes = self._sizes(X)
+        sizes = self._sizes(X, len(y))
         if sizes is not None:
-            if len(sizes) != len(y):
-                raise ValueError(
-                    f"X has {len(sizes)} molecules and y has {len(y)} targets"
-                )
             y = y / (sizes if y.ndim == 1 else sizes[:, None])
         regressor = _default_regressor() if self.regressor is None else self.regressor
         self.regressor_ = clone(regressor).fit(X, y, **fit_params)
@@ -168,7 +168,7 @@ class PerAtomRegressor(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         prediction = np.asarray(self.regressor_.predict(X))
-        sizes = self._sizes(X)
+        sizes = self._sizes(X, len(prediction))
         if sizes is None:
             return prediction
         return prediction * (sizes if prediction.ndim == 1 else sizes[:, None])
