@@ -3,18 +3,22 @@
 Atomization energies grow about linearly with the number of heavy atoms (each brings
 its bonds and its hydrogens). A model of the energy per heavy atom, multiplied back by
 the count, extrapolates from the molecules of a training set to smaller and larger ones
-better than a model of the energy itself: on QM7 it lowers the error of the bilinear
-model on log coefficients on each of the three folds tried (``benchmarks/RESULTS.md``).
+better than a model of the energy itself: on QM7 it lowers the error of the twelve
+bilinear models of ``benchmarks/_models.py`` on each of the 5 folds
+(``benchmarks/RESULTS.md``).
 """
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context, clone
 from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import make_pipeline
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._molecules import as_molecules
+from ._transformer import SolidHarmonicScattering
+from .regression import BilinearRegressor
 
 _COUNTS = {
     "heavy": lambda molecule: int(np.count_nonzero(molecule.numbers > 1)),
@@ -23,12 +27,6 @@ _COUNTS = {
 
 
 def _default_regressor():
-    # Imported here: the transformer and the regressors import nothing from here.
-    from sklearn.pipeline import make_pipeline
-
-    from ._transformer import SolidHarmonicScattering
-    from .regression import BilinearRegressor
-
     return make_pipeline(SolidHarmonicScattering(), BilinearRegressor())
 
 

@@ -69,6 +69,15 @@ def test_scattering_pipeline_matches_a_manual_division_and_persists(qm7, tmp_pat
     np.testing.assert_array_equal(joblib.load(path).predict(X[20:]), predicted)
 
 
+def test_default_regressor_is_scattering_then_bilinear(qm7):
+    X, y = qm7
+    model = PerAtomRegressor().fit(X[:4], y[:4])
+    steps = [type(step) for _, step in model.regressor_.steps]
+    assert steps == [SolidHarmonicScattering, BilinearRegressor]
+    assert PerAtomRegressor().regressor is None  # the parameter is left as given
+    assert np.all(np.isfinite(model.predict(X[4:5])))
+
+
 def test_atoms_none_is_the_regressor_alone(qm7):
     X, y = qm7
     wrapped = PerAtomRegressor(DummyRegressor(), atoms=None).fit(X, y)
