@@ -43,13 +43,10 @@ def _prefixed(grid, step):
 N_J4_COLUMNS = 732
 N_J2_COLUMNS = 300
 
-#: Models that divide the energy by the number of heavy atoms: :func:`tuned_score`
-#: appends that number to their input as its last column.
-PER_HEAVY_ATOM_MODELS = {"ensemble-per-atom", "ensemble-2sigma-per-atom"}
-
 
 def _last_column(X):
-    """The heavy-atom counts that :func:`tuned_score` appends."""
+    """The heavy-atom counts that :func:`tuned_score` appends to the input of a
+    model that is a :class:`PerAtomRegressor`."""
     return X[:, -1]
 
 
@@ -57,7 +54,7 @@ def _tuned_bilinear(J, transform, grid, second_sigma=False):
     """Columns of scales ``j <= J`` of a ``J = 4`` transform (with those of the
     second atom width if ``second_sigma``), ``transform``, and a bilinear model
     whose penalties its own inner 3-fold CV chooses. Any later column (the
-    heavy-atom counts of :data:`PER_HEAVY_ATOM_MODELS`) is dropped."""
+    heavy-atom counts of a per-atom model) is dropped."""
     search = GridSearchCV(
         BilinearRegressor(solver="dual"),
         grid,
@@ -189,7 +186,8 @@ def tuned_score(
         do not apply), and ``inner_mae`` is NaN.
     heavy_atoms : ndarray of shape (n_molecules,), optional
         Each molecule's number of heavy atoms; required by (and only passed to) the
-        models of :data:`PER_HEAVY_ATOM_MODELS`, as a last column of ``features``.
+        models that are a :class:`PerAtomRegressor`, as a last column of
+        ``features``.
 
     Returns
     -------
@@ -198,7 +196,7 @@ def tuned_score(
     """
     estimator, default_grid = MODELS[name]
     grid = default_grid if grid is None else grid
-    if name in PER_HEAVY_ATOM_MODELS:
+    if isinstance(estimator, PerAtomRegressor):
         if heavy_atoms is None:
             raise ValueError(f"model {name!r} needs heavy_atoms")
         features = np.column_stack([features, heavy_atoms])

@@ -14,7 +14,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import _num_samples, check_array, check_is_fitted
 
 from ._molecules import as_molecules
 from ._transformer import SolidHarmonicScattering
@@ -26,8 +26,9 @@ _COUNTS = {
 }
 
 
-def _default_regressor():
-    return make_pipeline(SolidHarmonicScattering(), BilinearRegressor())
+def _per_row(sizes, ndim):
+    """``sizes`` shaped to scale the rows of a target of ``ndim`` dimensions."""
+    return sizes if ndim == 1 else sizes[:, None]
 
 
 class PerAtomRegressor(RegressorMixin, BaseEstimator):
@@ -94,6 +95,12 @@ class PerAtomRegressor(RegressorMixin, BaseEstimator):
         self.regressor = regressor
         self.atoms = atoms
 
+    def _regressor(self):
+        """``regressor``, or the default pipeline when it is ``None``."""
+        if self.regressor is None:
+            return make_pipeline(SolidHarmonicScattering(), BilinearRegressor())
+        return self.regressor
+
     def _sizes(self, X, n_samples):
         """The size of each of the ``n_samples`` molecules of ``X``, validated
         (``None``: no division)."""
@@ -147,9 +154,8 @@ class PerAtomRegressor(RegressorMixin, BaseEstimator):
         y = check_array(y, input_name="y", ensure_2d=False, dtype="numeric")
         sizes = self._sizes(X, len(y))
         if sizes is not None:
-            y = y / (sizes if y.ndim == 1 else sizes[:, None])
-        regressor = _default_regressor() if self.regressor is None else self.regressor
-        self.regressor_ = clone(regressor).fit(X, y, **fit_params)
+            y = y / _per_row(sizes, y.ndim)
+        self.regressor_ = clone(self._regressor()).fit(X, y, **fit_params)
         return self
 
     def predict(self, X):
@@ -165,11 +171,12 @@ class PerAtomRegressor(RegressorMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
         """
         check_is_fitted(self)
+        # Sizes first: a molecule without a size fails before the scattering runs.
+        sizes = self._sizes(X, _num_samples(X))
         prediction = np.asarray(self.regressor_.predict(X))
-        sizes = self._sizes(X, len(prediction))
         if sizes is None:
             return prediction
-        return prediction * (sizes if prediction.ndim == 1 else sizes[:, None])
+        return prediction * _per_row(sizes, prediction.ndim)
 
     @property
     def n_features_in_(self):
@@ -186,6 +193,7 @@ class PerAtomRegressor(RegressorMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        regressor = _default_regressor() if self.regressor is None else self.regressor
-        tags.target_tags.multi_output = get_tags(regressor).target_tags.multi_output
+        tags.target_tags.multi_output = get_tags(
+            self._regressor()
+        ).target_tags.multi_output
         return tags
