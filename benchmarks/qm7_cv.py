@@ -27,8 +27,12 @@ from _models import add_model_arguments, tuned_score  # noqa: E402
 
 
 def evaluate(name, features, target, folds, inner_splits, n_jobs, heavy_atoms):
-    """The 5-fold protocol for one model; prints each fold and the mean."""
+    """The 5-fold protocol for one model; prints each fold and the mean.
+
+    Returns each molecule's prediction by the model fitted without its fold.
+    """
     errors = []
+    predictions = np.full(len(target), np.nan)
     for k, test in enumerate(folds):
         train = np.setdiff1d(np.arange(len(target)), test)
         result = tuned_score(
@@ -43,6 +47,7 @@ def evaluate(name, features, target, folds, inner_splits, n_jobs, heavy_atoms):
             heavy_atoms=heavy_atoms,
         )
         errors.append((result["mae"], result["rmse"]))
+        predictions[test] = result["prediction"]
         print(
             f"{name} fold {k}: MAE {result['mae']:.3f} RMSE {result['rmse']:.3f} "
             f"kcal/mol, best {result['best_params']} "
@@ -55,20 +60,30 @@ def evaluate(name, features, target, folds, inner_splits, n_jobs, heavy_atoms):
         f"RMSE {rmse.mean():.3f} ± {rmse.std():.3f} kcal/mol (5 folds)",
         flush=True,
     )
+    return predictions
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_model_arguments(parser)
     add_transform_arguments(parser)
+    parser.add_argument(
+        "--predictions",
+        type=Path,
+        default=None,
+        metavar="NPZ",
+        help="save each model's out-of-fold predictions (one array per model, "
+        "named after it) for error analysis",
+    )
     args = parser.parse_args()
     qm7, features = dataset_features("qm7", args.data / "qm7.npz", args)
     if args.features_only:
         return
     target = qm7["T_kcal_mol"]
     heavy_atoms = (qm7["Z"] > 1).sum(axis=1)
+    predictions = {}
     for name in args.models:
-        evaluate(
+        predictions[name] = evaluate(
             name,
             features,
             target,
@@ -77,6 +92,8 @@ def main():
             args.n_jobs,
             heavy_atoms,
         )
+        if args.predictions is not None:
+            np.savez(args.predictions, target=target, **predictions)
 
 
 if __name__ == "__main__":
