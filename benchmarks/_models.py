@@ -55,18 +55,23 @@ def _log_without_last_column(X):
     return np.log(X[:, :-1])
 
 
-def _tuned_bilinear(J, transform, grid, second_sigma=False):
-    """Columns of scales ``j <= J`` of a ``J = 4`` transform (with those of the
-    second atom width if ``second_sigma``), ``transform``, and a bilinear model
-    whose penalties its own inner 3-fold CV chooses. Any later column (the
-    heavy-atom counts of a per-atom model) is dropped."""
-    search = GridSearchCV(
+def _bilinear_search(grid):
+    """A bilinear model whose penalties its own inner 3-fold CV chooses."""
+    return GridSearchCV(
         BilinearRegressor(solver="dual"),
         grid,
         cv=KFold(3, shuffle=True, random_state=0),
         scoring="neg_mean_absolute_error",
         n_jobs=-1,
     )
+
+
+def _tuned_bilinear(J, transform, grid, second_sigma=False):
+    """Columns of scales ``j <= J`` of a ``J = 4`` transform (with those of the
+    second atom width if ``second_sigma``), ``transform``, and a bilinear model
+    whose penalties its own inner 3-fold CV chooses. Any later column (the
+    heavy-atom counts of a per-atom model) is dropped."""
+    search = _bilinear_search(grid)
     select = SelectWavelets(J=J, L=3, max_order=2, computed_J=4)
     columns = [("wavelets", select, slice(0, N_J4_COLUMNS))]
     if second_sigma:
@@ -103,6 +108,28 @@ def power_ensemble(second_sigma=False, per_atom=False):
                 members.append((label, _tuned_bilinear(J, transform, grid, second)))
     ensemble = VotingRegressor(members)
     return PerAtomRegressor(ensemble, atoms=_last_column) if per_atom else ensemble
+
+
+def log_two_widths_per_atom():
+    """The mean of two bilinear models on the logarithms of J = 2 coefficients,
+    modelling the energy per heavy atom: one on the default atom width's columns,
+    one on those and the second width's (``--J 2 --append-sigma``: 300 + 300
+    columns, then the heavy-atom counts). Each tunes its own penalties by inner CV.
+    """
+    first = slice(0, N_J2_COLUMNS)
+    both = slice(0, 2 * N_J2_COLUMNS)
+    members = [
+        (
+            name,
+            make_pipeline(
+                ColumnTransformer([("columns", "passthrough", columns)]),
+                FunctionTransformer(np.log),
+                _bilinear_search(TRANSFORMED_BILINEAR_GRID),
+            ),
+        )
+        for name, columns in (("sigma1-log", first), ("sigma1+sigma2-log", both))
+    ]
+    return PerAtomRegressor(VotingRegressor(members), atoms=_last_column)
 
 
 MODELS = {
@@ -158,6 +185,8 @@ MODELS = {
         power_ensemble(second_sigma=True, per_atom=True),
         None,
     ),
+    # Needs --J 2 --append-sigma (no J = 4 cache).
+    "log-2sigma-per-atom": (log_two_widths_per_atom(), None),
 }
 
 
