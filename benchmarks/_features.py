@@ -68,7 +68,8 @@ def add_transform_arguments(parser):
         default=None,
         metavar="SIGMA",
         help="append the columns of the J = 2 transform at atom width SIGMA (the "
-        "other settings the same), for the ensemble-2sigma model",
+        "other settings the same), for the models on two atom widths "
+        "(ensemble-2sigma, log-2sigma-per-atom)",
     )
     parser.add_argument(
         "--features-only", action="store_true", help="compute and cache, then stop"
