@@ -2,9 +2,11 @@
 
 ``SolidHarmonicScattering`` turns molecules into invariant scattering coefficients;
 the regressors in :mod:`skscatharm.regression` fit multilinear models on them, and
-``PerAtomRegressor`` fits any of them to a size-extensive target per atom.
+``PerAtomRegressor`` fits any of them to a size-extensive target per atom;
+``atom_fields`` reads the first-order fields at each atom, for atomic models.
 """
 
+from ._atom_fields import atom_fields
 from ._molecules import pack_molecules
 from ._per_atom import PerAtomRegressor
 from ._select import SelectIntegralPowers, SelectWavelets
@@ -22,4 +24,5 @@ __all__ = [
     "SolidHarmonicScattering",
     "pack_molecules",
     "__version__",
+    "atom_fields",
 ]

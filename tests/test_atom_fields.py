@@ -1,0 +1,133 @@
+"""``atom_fields``: the first-order fields read at the atoms, against two references."""
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from skscatharm import atom_fields
+from skscatharm._backend import get_backend
+from skscatharm._channels import channel_weights, resolve_channels
+from skscatharm._harmonics import wavelet_normalisation
+from skscatharm._scattering import BatchGeometry, first_layer_squared_moduli
+
+CHANNELS = ("full", "valence", "core")
+
+
+def test_matches_the_grid_field_evaluation_at_the_atoms(molecules):
+    # The transformer's field code (monomial expansion of the solid harmonics, no
+    # addition theorem) evaluated on one-point grids placed on each atom.
+    sigma, sigma_0, J, L = 0.3, 0.2, 2, 3
+    result = atom_fields(molecules, sigma=sigma, sigma_0=sigma_0, J=J, L=L)
+    backend = get_backend("numpy")
+    channels = resolve_channels(CHANNELS)
+    for index, (Z, R) in enumerate(molecules):
+        rows = result.fields[result.molecule == index].reshape(len(Z), 3, J + 1, L + 1)
+        weights = channel_weights(channels, np.asarray(Z), index)[None]
+        geometry = BatchGeometry(
+            positions=R[None],
+            weights=weights,
+            lower=R.min(0)[None],
+            upper=R.max(0)[None],
+        )
+        for j in range(J + 1):
+            scale = sigma_0 * 2**j
+            width = np.hypot(scale, sigma)
+            for atom in range(len(Z)):
+                squared = first_layer_squared_moduli(
+                    backend,
+                    geometry,
+                    R[atom][None],
+                    (1, 1, 1),
+                    0.1,
+                    width,
+                    list(range(L + 1)),
+                    [(scale / width) ** degree for degree in range(L + 1)],
+                    np.float64,
+                )
+                reference = np.sqrt(squared[0, 0, 0, :, :, 0])
+                np.testing.assert_allclose(
+                    rows[atom, :, j],
+                    reference,
+                    rtol=1e-10,
+                    atol=1e-14 * reference.max(),
+                )
+
+
+def test_two_atoms_closed_form():
+    # For two atoms at distance d, the field at atom 0 is the other atom's wavelet:
+    # l = 0 adds atom 0's own Gaussian, l >= 1 sees atom 1 alone, and the sum over m
+    # of |Y_l^m|² is (2l + 1) / (4 pi).
+    d, sigma, J, L = 1.3, 0.25, 1, 3
+    Z = np.array([6, 8])
+    R = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, d]])
+    result = atom_fields([(Z, R)], sigma=sigma, J=J, L=L, channels=("full",))
+    fields = result.fields[0].reshape(J + 1, L + 1)
+    for j in range(J + 1):
+        scale = sigma * 2**j
+        t = np.hypot(scale, sigma)
+        for degree in range(L + 1):
+            wavelet = (
+                wavelet_normalisation(degree)
+                * t**-3
+                * (d / t) ** degree
+                * np.exp(-(d**2) / (2 * t**2))
+                * np.sqrt((2 * degree + 1) / (4 * np.pi))
+            )
+            expected = 8 * (scale / t) ** degree * wavelet
+            if degree == 0:
+                expected += 6 * (2 * np.pi * t**2) ** -1.5
+            assert fields[j, degree] == pytest.approx(expected, rel=1e-12)
+
+
+def test_invariant_to_rigid_motions_and_equivariant_to_atom_order(molecules):
+    Z, R = molecules[0]
+    rng = np.random.default_rng(0)
+    rotation = Rotation.random(random_state=1).as_matrix() @ np.diag([1, 1, -1])
+    order = rng.permutation(len(Z))
+    moved = R[order] @ rotation.T + np.array([3.0, -2.0, 7.5])
+    reference = atom_fields([(Z, R)]).fields
+    np.testing.assert_allclose(
+        atom_fields([(Z[order], moved)]).fields, reference[order], rtol=1e-9, atol=1e-12
+    )
+
+
+def test_rows_follow_molecules_and_names(molecules):
+    result = atom_fields(molecules, J=1, L=2)
+    sizes = [len(Z) for Z, _ in molecules]
+    assert result.fields.shape == (sum(sizes), 3 * 2 * 3)
+    np.testing.assert_array_equal(result.molecule, np.repeat(np.arange(4), sizes))
+    np.testing.assert_array_equal(
+        result.numbers, np.concatenate([Z for Z, _ in molecules])
+    )
+    assert result.feature_names[0] == "U1[full,j=0,l=0]"
+    assert result.feature_names[-1] == "U1[core,j=1,l=2]"
+    # Each molecule's rows are those it gets alone.
+    alone = atom_fields([molecules[2]], J=1, L=2).fields
+    np.testing.assert_array_equal(result.fields[result.molecule == 2], alone)
+
+
+def test_core_channel_of_hydrogen_is_zero_not_nan():
+    H2 = (np.array([1, 1]), np.array([[0.0, 0.0, 0.0], [0.74, 0.0, 0.0]]))
+    fields = atom_fields([H2], channels=("core",)).fields
+    assert np.all(fields == 0.0)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"J": -1}, "J must be a non-negative integer"),
+        ({"L": 1.5}, "L must be a non-negative integer"),
+        ({"sigma": 0.0}, "sigma must be positive"),
+        ({"sigma_0": -1.0}, "sigma_0 must be positive"),
+    ],
+)
+def test_bad_parameters(molecules, params, message):
+    with pytest.raises(ValueError, match=message):
+        atom_fields(molecules, **params)
+
+
+def test_bad_molecule_is_named():
+    good = (np.array([1, 1]), np.array([[0.0, 0.0, 0.0], [0.74, 0.0, 0.0]]))
+    bad = (np.array([1, 1]), np.array([[0.0, 0.0, 0.0], [np.nan, 0.0, 0.0]]))
+    with pytest.raises(ValueError, match="molecule 1"):
+        atom_fields([good, bad])
