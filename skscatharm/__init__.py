@@ -3,10 +3,12 @@
 ``SolidHarmonicScattering`` turns molecules into invariant scattering coefficients;
 the regressors in :mod:`skscatharm.regression` fit multilinear models on them, and
 ``PerAtomRegressor`` fits any of them to a size-extensive target per atom;
-``atom_fields`` reads the first-order fields at each atom, for atomic models.
+``atom_fields`` reads the first-order fields at each atom, and ``AtomKernelRidge``
+fits a sum of atomic energies on them.
 """
 
 from ._atom_fields import atom_fields
+from ._atom_kernel import AtomKernelRidge
 from ._molecules import pack_molecules
 from ._per_atom import PerAtomRegressor
 from ._select import SelectIntegralPowers, SelectWavelets
@@ -16,6 +18,7 @@ from .regression import BilinearRegressor, FactorizedBilinearRegressor
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "AtomKernelRidge",
     "BilinearRegressor",
     "FactorizedBilinearRegressor",
     "PerAtomRegressor",
