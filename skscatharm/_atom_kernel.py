@@ -21,7 +21,11 @@ from ._atom_fields import atom_fields
 from ._molecules import as_molecules
 
 
-def summed_atom_kernel(a, b, width, chunk=2000):
+#: Kernel values computed at once (two arrays of this many doubles, 128 MB each).
+BLOCK_DOUBLES = 2**24
+
+
+def summed_atom_kernel(a, b, width):
     """Gaussian kernel summed over pairs of same-element atoms of two sets of molecules.
 
     ``K[p, q] = Σ_{i in p, j in q, Z_i = Z_j} exp(-|x_i - x_j|² / (2 width² D))``
@@ -34,8 +38,6 @@ def summed_atom_kernel(a, b, width, chunk=2000):
         by molecule in increasing order), its atomic number, and the number of
         molecules.
     width : float
-    chunk : int
-        Rows of ``a`` per block (bounds the memory to ``chunk`` by atoms of ``b``).
 
     Returns
     -------
@@ -52,6 +54,7 @@ def summed_atom_kernel(a, b, width, chunk=2000):
         xa, xb = x_a[rows_a], x_b[rows_b]
         norms_a, norms_b = (xa**2).sum(axis=1), (xb**2).sum(axis=1)
         per_molecule_b = np.empty((len(rows_a), len(owners_b)))
+        chunk = max(1, BLOCK_DOUBLES // len(rows_b))
         for first in range(0, len(rows_a), chunk):
             block = slice(first, first + chunk)
             squared = norms_a[block, None] + norms_b[None, :] - 2.0 * xa[block] @ xb.T

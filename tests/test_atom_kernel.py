@@ -133,3 +133,13 @@ def test_bad_parameters_are_rejected(sample):
     X, y = sample
     with pytest.raises(ValueError, match="width"):
         AtomKernelRidge(width=0.0).fit(X[:5], y[:5])
+
+
+def test_kernel_blocks_do_not_change_the_result(sample, fitted, monkeypatch):
+    # QM7-sized sets are computed in many row blocks; force that on the small sample.
+    from skscatharm import _atom_kernel
+
+    X, _ = sample
+    expected = fitted.predict(X[80:])
+    monkeypatch.setattr(_atom_kernel, "BLOCK_DOUBLES", 500)
+    np.testing.assert_allclose(fitted.predict(X[80:]), expected, rtol=1e-12)
