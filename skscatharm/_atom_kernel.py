@@ -20,7 +20,6 @@ from sklearn.utils.validation import check_is_fitted
 from ._atom_fields import atom_fields
 from ._molecules import as_molecules
 
-
 #: Kernel values computed at once (two arrays of this many doubles, 128 MB each).
 BLOCK_DOUBLES = 2**24
 
