@@ -26,16 +26,9 @@ from scipy.linalg import eigh
 from sklearn.model_selection import KFold
 
 from skscatharm import atom_fields, pack_molecules
-from skscatharm._atom_kernel import summed_atom_kernel
+from skscatharm._atom_kernel import log_scaling, scaled_logs, summed_atom_kernel
 
 ELEMENTS = (1, 6, 7, 8, 16)
-
-
-def atom_descriptors(fields, train_rows, eps):
-    """``log(U1 + eps * median)`` scaled by the training atoms' spread, per column."""
-    offset = eps * np.median(fields[train_rows], axis=0)
-    logs = np.log(fields + offset)
-    return logs / logs[train_rows].std(axis=0)
 
 
 def ridge_predictions(kernel, target, train, test, alphas):
@@ -57,7 +50,7 @@ def dressed_atoms(counts, target, train):
 
 def evaluate_fold(fields, molecule, numbers, counts, target, train, test, args, seed):
     train_rows = np.isin(molecule, train)
-    descriptors = atom_descriptors(fields, train_rows, args.eps)
+    descriptors = scaled_logs(fields, *log_scaling(fields[train_rows], args.eps))
     residual = dressed_atoms(counts, target, train)
     inner = KFold(args.inner_splits, shuffle=True, random_state=seed)
     best = (np.inf, None, None, None)

@@ -66,6 +66,35 @@ def summed_atom_kernel(a, b, width):
     return kernel
 
 
+def log_scaling(fields, eps):
+    """Offsets and scales of the atom descriptors ``log(U1 + offset) * scale``.
+
+    Parameters
+    ----------
+    fields : ndarray of shape (n_atoms, n_fields)
+        The training atoms' :func:`atom_fields`.
+    eps : float
+        Offset as a fraction of each column's median.
+
+    Returns
+    -------
+    offset, scale : ndarray of shape (n_fields,)
+        ``eps * median`` (1 for a column whose median is 0), and the inverse
+        spread of the logarithms over the training atoms (0 for a constant column).
+    """
+    offset = eps * np.median(fields, axis=0)
+    # A column that vanishes on most training atoms would have no finite logarithm.
+    offset[offset == 0] = 1.0
+    spread = np.log(fields + offset).std(axis=0)
+    scale = np.divide(1.0, spread, out=np.zeros_like(spread), where=spread > 0)
+    return offset, scale
+
+
+def scaled_logs(fields, offset, scale):
+    """The atom descriptors ``log(fields + offset) * scale`` of :func:`log_scaling`."""
+    return np.log(fields + offset) * scale
+
+
 def _runs(owner):
     """Molecules present in the sorted ``owner`` and where each one's rows start."""
     starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
@@ -211,16 +240,9 @@ class AtomKernelRidge(RegressorMixin, BaseEstimator):
             raise ValueError(f"y of molecule {bad} is not finite ({y[bad]})")
         fields = self._fields(molecules)
         self.elements_ = np.unique(fields.numbers)
-        self.offset_ = self.eps * np.median(fields.fields, axis=0)
-        # A column that vanishes on every training atom carries nothing.
-        self.offset_[self.offset_ == 0] = 1.0
-        logs = np.log(fields.fields + self.offset_)
-        spread = logs.std(axis=0)
-        self.scale_ = np.divide(
-            1.0, spread, out=np.zeros_like(spread), where=spread > 0
-        )
+        self.offset_, self.scale_ = log_scaling(fields.fields, self.eps)
         self._training_atoms = (
-            logs * self.scale_,
+            scaled_logs(fields.fields, self.offset_, self.scale_),
             fields.molecule,
             fields.numbers,
             len(y),
@@ -266,7 +288,7 @@ class AtomKernelRidge(RegressorMixin, BaseEstimator):
                 f"molecule {fields.molecule[row]}: element Z={fields.numbers[row]} "
                 f"was not in the training molecules (elements {self.elements_.tolist()})"
             )
-        descriptors = np.log(fields.fields + self.offset_) * self.scale_
+        descriptors = scaled_logs(fields.fields, self.offset_, self.scale_)
         new = (descriptors, fields.molecule, fields.numbers, len(molecules))
         kernel = summed_atom_kernel(new, self._training_atoms, self.width)
         counts = self._counts(fields.numbers, fields.molecule, len(molecules))
