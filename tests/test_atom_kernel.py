@@ -143,3 +143,20 @@ def test_kernel_blocks_do_not_change_the_result(sample, fitted, monkeypatch):
     expected = fitted.predict(X[80:])
     monkeypatch.setattr(_atom_kernel, "BLOCK_DOUBLES", 500)
     np.testing.assert_allclose(fitted.predict(X[80:]), expected, rtol=1e-12)
+
+
+def test_a_channel_that_vanishes_everywhere_adds_nothing():
+    # The core channel of H2 is zero at every atom: its columns get a finite log and
+    # zero scale, so the model equals the full-channel one with the width rescaled
+    # for the number of columns (the kernel divides by width² times that number).
+    rng = np.random.default_rng(3)
+    lengths = 0.6 + 0.4 * rng.random(12)
+    X = [
+        (np.array([1, 1]), np.array([[0.0, 0.0, 0.0], [d, 0.0, 0.0]])) for d in lengths
+    ]
+    y = (lengths - 0.74) ** 2
+    both = AtomKernelRidge(width=0.5, alpha=1e-3, channels=("full", "core")).fit(X, y)
+    full = AtomKernelRidge(width=0.5 * np.sqrt(2), alpha=1e-3, channels=("full",))
+    full.fit(X, y)
+    assert np.all(np.isfinite(both.predict(X)))
+    np.testing.assert_allclose(both.predict(X), full.predict(X), rtol=1e-9, atol=1e-12)
