@@ -24,11 +24,12 @@ from ._molecules import as_molecules
 BLOCK_DOUBLES = 2**24
 
 
-def summed_atom_kernel(a, b, width):
-    """Gaussian kernel summed over pairs of same-element atoms of two sets of molecules.
+def summed_atom_kernels(a, b, widths):
+    """Gaussian kernels summed over pairs of same-element atoms, one per width.
 
-    ``K[p, q] = Σ_{i in p, j in q, Z_i = Z_j} exp(-|x_i - x_j|² / (2 width² D))``
-    with ``D`` the number of descriptor columns.
+    ``K[w, p, q] = Σ_{i in p, j in q, Z_i = Z_j} exp(-|x_i - x_j|² / (2 w² D))``
+    for each ``w`` of ``widths``, with ``D`` the number of descriptor columns. The
+    squared distances are computed once for all widths.
 
     Parameters
     ----------
@@ -36,34 +37,53 @@ def summed_atom_kernel(a, b, width):
         Atom descriptors ``(n_atoms, D)``, each row's molecule index (rows grouped
         by molecule in increasing order), its atomic number, and the number of
         molecules.
-    width : float
+    widths : sequence of float
+
+    Returns
+    -------
+    kernels : ndarray of shape (len(widths), a's n_molecules, b's n_molecules)
+    """
+    x_a, molecule_a, numbers_a, n_a = a
+    x_b, molecule_b, numbers_b, n_b = b
+    scales = 1.0 / (2.0 * np.asarray(widths, dtype=np.float64) ** 2 * x_a.shape[1])
+    kernels = np.zeros((len(scales), n_a, n_b))
+    for z in np.intersect1d(numbers_a, numbers_b):
+        rows_a, rows_b = np.flatnonzero(numbers_a == z), np.flatnonzero(numbers_b == z)
+        owners_b, starts_b = _runs(molecule_b[rows_b])
+        xa, xb = x_a[rows_a], x_b[rows_b]
+        norms_a, norms_b = (xa**2).sum(axis=1), (xb**2).sum(axis=1)
+        chunk = max(1, BLOCK_DOUBLES // len(rows_b))
+        for first in range(0, len(rows_a), chunk):
+            block = slice(first, first + chunk)
+            squared = norms_a[block, None] + norms_b[None, :] - 2.0 * xa[block] @ xb.T
+            np.maximum(squared, 0.0, out=squared)
+            # Rows of one molecule are contiguous: its sum is one reduceat run. A
+            # molecule cut by a block edge gets its two partial sums added.
+            owners_a, starts_a = _runs(molecule_a[rows_a[block]])
+            cells = np.ix_(owners_a, owners_b)
+            for kernel, scale in zip(kernels, scales, strict=True):
+                values = np.exp(-scale * squared)
+                per_molecule_b = np.add.reduceat(values, starts_b, axis=1)
+                kernel[cells] += np.add.reduceat(per_molecule_b, starts_a, axis=0)
+    return kernels
+
+
+def summed_atom_kernel(a, b, width):
+    """Mean over ``width`` of :func:`summed_atom_kernels`: one molecular kernel.
+
+    Parameters
+    ----------
+    a, b : tuple of (descriptors, molecule, numbers, n_molecules)
+        As in :func:`summed_atom_kernels`.
+    width : float or sequence of float
+        Several widths give the equal-weight mean of their Gaussian kernels, an
+        atom kernel that is both sharp near a training atom and smooth far from it.
 
     Returns
     -------
     kernel : ndarray of shape (a's n_molecules, b's n_molecules)
     """
-    x_a, molecule_a, numbers_a, n_a = a
-    x_b, molecule_b, numbers_b, n_b = b
-    scale = 1.0 / (2.0 * width**2 * x_a.shape[1])
-    kernel = np.zeros((n_a, n_b))
-    for z in np.intersect1d(numbers_a, numbers_b):
-        rows_a, rows_b = np.flatnonzero(numbers_a == z), np.flatnonzero(numbers_b == z)
-        owners_a, starts_a = _runs(molecule_a[rows_a])
-        owners_b, starts_b = _runs(molecule_b[rows_b])
-        xa, xb = x_a[rows_a], x_b[rows_b]
-        norms_a, norms_b = (xa**2).sum(axis=1), (xb**2).sum(axis=1)
-        per_molecule_b = np.empty((len(rows_a), len(owners_b)))
-        chunk = max(1, BLOCK_DOUBLES // len(rows_b))
-        for first in range(0, len(rows_a), chunk):
-            block = slice(first, first + chunk)
-            squared = norms_a[block, None] + norms_b[None, :] - 2.0 * xa[block] @ xb.T
-            values = np.exp(-scale * np.maximum(squared, 0.0))
-            # Rows of one molecule are contiguous: its sum is one reduceat run.
-            per_molecule_b[block] = np.add.reduceat(values, starts_b, axis=1)
-        kernel[np.ix_(owners_a, owners_b)] += np.add.reduceat(
-            per_molecule_b, starts_a, axis=0
-        )
-    return kernel
+    return summed_atom_kernels(a, b, np.atleast_1d(width)).mean(axis=0)
 
 
 def log_scaling(fields, eps):
@@ -114,10 +134,11 @@ class AtomKernelRidge(RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    width : float, default=0.5
+    width : float or sequence of float, default=0.5
         Width of the Gaussian atom kernel, in units of ``sqrt(n_features)`` of the
         scaled descriptors (about the typical distance between two atoms'
-        descriptors is ``sqrt(2)``).
+        descriptors is ``sqrt(2)``). Several widths, such as ``(0.25, 0.5, 1.0)``,
+        give the equal-weight mean of their kernels.
     alpha : float, default=1e-3
         Ridge penalty.
     sigma, J, L, channels, sigma_0
@@ -129,6 +150,8 @@ class AtomKernelRidge(RegressorMixin, BaseEstimator):
 
     Attributes
     ----------
+    widths_ : ndarray of float
+        The widths of the fitted kernel.
     elements_ : ndarray of int
         Atomic numbers seen in training; others are an error at predict time.
     dressed_atoms_ : ndarray of float
@@ -167,7 +190,7 @@ class AtomKernelRidge(RegressorMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "width": [Interval(Real, 0, None, closed="neither")],
+        "width": [Interval(Real, 0, None, closed="neither"), "array-like"],
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "sigma": [Interval(Real, 0, None, closed="neither")],
         "J": [Interval(Integral, 0, None, closed="left")],
@@ -238,7 +261,18 @@ class AtomKernelRidge(RegressorMixin, BaseEstimator):
         if not np.all(np.isfinite(y)):
             bad = int(np.flatnonzero(~np.isfinite(y))[0])
             raise ValueError(f"y of molecule {bad} is not finite ({y[bad]})")
+        widths = np.atleast_1d(np.asarray(self.width, dtype=np.float64))
+        if (
+            widths.ndim != 1
+            or widths.size == 0
+            or not np.all(np.isfinite(widths) & (widths > 0))
+        ):
+            raise ValueError(
+                "width must be a positive number or a non-empty sequence of positive "
+                f"numbers; got {self.width!r}"
+            )
         fields = self._fields(molecules)
+        self.widths_ = widths
         self.elements_ = np.unique(fields.numbers)
         self.offset_, self.scale_ = log_scaling(fields.fields, self.eps)
         self._training_atoms = (
@@ -252,7 +286,7 @@ class AtomKernelRidge(RegressorMixin, BaseEstimator):
         residual = y - counts @ self.dressed_atoms_
         self.intercept_ = float(residual.mean())
         kernel = summed_atom_kernel(
-            self._training_atoms, self._training_atoms, self.width
+            self._training_atoms, self._training_atoms, self.widths_
         )
         kernel[np.diag_indices_from(kernel)] += self.alpha
         try:
@@ -290,6 +324,6 @@ class AtomKernelRidge(RegressorMixin, BaseEstimator):
             )
         descriptors = scaled_logs(fields.fields, self.offset_, self.scale_)
         new = (descriptors, fields.molecule, fields.numbers, len(molecules))
-        kernel = summed_atom_kernel(new, self._training_atoms, self.width)
+        kernel = summed_atom_kernel(new, self._training_atoms, self.widths_)
         counts = self._counts(fields.numbers, fields.molecule, len(molecules))
         return counts @ self.dressed_atoms_ + self.intercept_ + kernel @ self.dual_coef_

@@ -34,6 +34,7 @@ def _direct_predictions(X_train, y_train, X_test, width, alpha, eps):
     scale = logs.std(axis=0)
     x_train, x_test = logs / scale, np.log(test.fields + offset) / scale
     elements = np.unique(train.numbers)
+    widths = np.atleast_1d(width)
 
     def counts(result, n):
         matrix = np.zeros((n, len(elements)))
@@ -51,7 +52,9 @@ def _direct_predictions(X_train, y_train, X_test, width, alpha, eps):
         for i in range(len(xa)):
             same = b.numbers == a.numbers[i]
             distances = ((xb[same] - xa[i]) ** 2).sum(axis=1)
-            values = np.exp(-distances / (2 * width**2 * xa.shape[1]))
+            values = np.mean(
+                [np.exp(-distances / (2 * w**2 * xa.shape[1])) for w in widths], axis=0
+            )
             np.add.at(matrix[a.molecule[i]], b.molecule[same], values)
         return matrix
 
@@ -65,6 +68,14 @@ def test_matches_direct_computation(sample, fitted):
     X, y = sample
     expected = _direct_predictions(X[:80], y[:80], X[80:], 0.7, 1e-2, 1e-3)
     np.testing.assert_allclose(fitted.predict(X[80:]), expected, rtol=1e-9)
+
+
+def test_several_widths_match_direct_computation(sample):
+    X, y = sample
+    model = AtomKernelRidge(width=(0.3, 0.9), alpha=1e-2).fit(X[:60], y[:60])
+    expected = _direct_predictions(X[:60], y[:60], X[60:90], (0.3, 0.9), 1e-2, 1e-3)
+    np.testing.assert_allclose(model.predict(X[60:90]), expected, rtol=1e-9)
+    np.testing.assert_array_equal(model.widths_, [0.3, 0.9])
 
 
 def test_learns_more_than_the_dressed_atoms(sample, fitted):
@@ -129,10 +140,11 @@ def test_bad_targets(sample, y, message):
         AtomKernelRidge().fit(X[:2], y)
 
 
-def test_bad_parameters_are_rejected(sample):
+@pytest.mark.parametrize("width", [0.0, (), (0.5, -1.0), [[0.5]], (0.5, np.nan)])
+def test_bad_widths_are_rejected(sample, width):
     X, y = sample
     with pytest.raises(ValueError, match="width"):
-        AtomKernelRidge(width=0.0).fit(X[:5], y[:5])
+        AtomKernelRidge(width=width).fit(X[:5], y[:5])
 
 
 def test_kernel_blocks_do_not_change_the_result(sample, fitted, monkeypatch):
