@@ -3,12 +3,14 @@
 ``SolidHarmonicScattering`` turns molecules into invariant scattering coefficients;
 the regressors in :mod:`skscatharm.regression` fit multilinear models on them, and
 ``PerAtomRegressor`` fits any of them to a size-extensive target per atom;
-``atom_fields`` reads the first-order fields at each atom, and ``AtomKernelRidge``
-fits a sum of atomic energies on them.
+``atom_fields`` reads the first-order fields at each atom, ``AtomKernelRidge``
+fits a sum of atomic energies on them, and ``AtomKernelRidgeCV`` chooses its width
+and ridge by cross-validation from one kernel per width.
 """
 
 from ._atom_fields import atom_fields
 from ._atom_kernel import AtomKernelRidge
+from ._atom_kernel_cv import AtomKernelRidgeCV
 from ._molecules import pack_molecules
 from ._per_atom import PerAtomRegressor
 from ._select import SelectIntegralPowers, SelectWavelets
@@ -19,6 +21,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "AtomKernelRidge",
+    "AtomKernelRidgeCV",
     "BilinearRegressor",
     "FactorizedBilinearRegressor",
     "PerAtomRegressor",

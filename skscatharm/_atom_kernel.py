@@ -115,6 +115,21 @@ def scaled_logs(fields, offset, scale):
     return np.log(fields + offset) * scale
 
 
+def _checked_widths(width, name):
+    """``width`` (a number or a sequence of numbers) as a 1-D array of positive floats."""
+    widths = np.atleast_1d(np.asarray(width, dtype=np.float64))
+    if (
+        widths.ndim != 1
+        or widths.size == 0
+        or not np.all(np.isfinite(widths) & (widths > 0))
+    ):
+        raise ValueError(
+            f"{name} must be a positive number or a non-empty sequence of positive "
+            f"numbers; got {width!r}"
+        )
+    return widths
+
+
 def _runs(owner):
     """Molecules present in the sorted ``owner`` and where each one's rows start."""
     starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
@@ -251,6 +266,19 @@ class AtomKernelRidge(RegressorMixin, BaseEstimator):
         -------
         self : AtomKernelRidge
         """
+        residual = self._fit_atoms(X, y, _checked_widths(self.width, "width"))
+        kernel = summed_atom_kernel(
+            self._training_atoms, self._training_atoms, self.widths_
+        )
+        self._fit_dual(kernel, residual, self.alpha)
+        return self
+
+    def _fit_atoms(self, X, y, widths):
+        """Fit everything but the dual coefficients; return the kernel's target.
+
+        The descriptors' scaling, the dressed atoms and the intercept; the target of
+        the ridge is what is left of ``y`` after the dressed atoms.
+        """
         molecules = as_molecules(X)
         y = np.asarray(y, dtype=np.float64)
         if y.shape != (len(molecules),):
@@ -261,16 +289,6 @@ class AtomKernelRidge(RegressorMixin, BaseEstimator):
         if not np.all(np.isfinite(y)):
             bad = int(np.flatnonzero(~np.isfinite(y))[0])
             raise ValueError(f"y of molecule {bad} is not finite ({y[bad]})")
-        widths = np.atleast_1d(np.asarray(self.width, dtype=np.float64))
-        if (
-            widths.ndim != 1
-            or widths.size == 0
-            or not np.all(np.isfinite(widths) & (widths > 0))
-        ):
-            raise ValueError(
-                "width must be a positive number or a non-empty sequence of positive "
-                f"numbers; got {self.width!r}"
-            )
         fields = self._fields(molecules)
         self.widths_ = widths
         self.elements_ = np.unique(fields.numbers)
@@ -281,24 +299,24 @@ class AtomKernelRidge(RegressorMixin, BaseEstimator):
             fields.numbers,
             len(y),
         )
+        self.n_atoms_fit_ = len(fields.numbers)
         counts = self._counts(fields.numbers, fields.molecule, len(y))
         self.dressed_atoms_, *_ = np.linalg.lstsq(counts, y, rcond=None)
         residual = y - counts @ self.dressed_atoms_
         self.intercept_ = float(residual.mean())
-        kernel = summed_atom_kernel(
-            self._training_atoms, self._training_atoms, self.widths_
-        )
-        kernel[np.diag_indices_from(kernel)] += self.alpha
+        return residual
+
+    def _fit_dual(self, kernel, residual, alpha):
+        """Solve ``(K + alpha I) c = residual - intercept`` (``kernel`` is overwritten)."""
+        kernel[np.diag_indices_from(kernel)] += alpha
         try:
-            factor = cho_factor(kernel, lower=True)
+            factor = cho_factor(kernel, lower=True, overwrite_a=True)
         except LinAlgError as error:
             raise ValueError(
-                f"the kernel matrix plus alpha={self.alpha} is not positive definite "
+                f"the kernel matrix plus alpha={alpha} is not positive definite "
                 "to rounding; increase alpha"
             ) from error
         self.dual_coef_ = cho_solve(factor, residual - self.intercept_)
-        self.n_atoms_fit_ = len(fields.numbers)
-        return self
 
     def predict(self, X):
         """Predict the target of molecules.

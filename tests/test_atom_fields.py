@@ -136,9 +136,9 @@ def test_bad_molecule_is_named():
 
 
 def test_docstring_examples_run():
-    from skscatharm import _atom_fields, _atom_kernel
+    from skscatharm import _atom_fields, _atom_kernel, _atom_kernel_cv
 
-    for module in (_atom_fields, _atom_kernel):
+    for module in (_atom_fields, _atom_kernel, _atom_kernel_cv):
         result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
         assert result.attempted > 0
         assert result.failed == 0
