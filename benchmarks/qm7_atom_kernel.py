@@ -25,61 +25,32 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy.linalg import eigh
 from sklearn.model_selection import KFold
 
-from skscatharm import atom_fields, pack_molecules
-from skscatharm._atom_kernel import log_scaling, scaled_logs, summed_atom_kernels
-
-ELEMENTS = (1, 6, 7, 8, 16)
+from skscatharm import AtomKernelRidgeCV, pack_molecules
+from skscatharm._atom_kernel_cv import DEFAULT_ALPHAS
 
 
-def ridge_predictions(kernel, target, train, test, alphas):
-    """Kernel ridge predictions on ``test`` for each ridge, from one eigendecomposition."""
-    mean = target[train].mean()
-    eigenvalues, eigenvectors = eigh(kernel[np.ix_(train, train)])
-    projected = eigenvectors.T @ (target[train] - mean)
-    cross = kernel[np.ix_(test, train)] @ eigenvectors
-    return np.array(
-        [mean + cross @ (projected / (np.maximum(eigenvalues, 0) + a)) for a in alphas]
+def evaluate_fold(molecules, target, train, test, args, seed):
+    """Fit AtomKernelRidgeCV on ``train`` (inner splits shuffled with ``seed``)."""
+    model = AtomKernelRidgeCV(
+        widths=args.widths,
+        alphas=args.alphas,
+        cv=KFold(args.inner_splits, shuffle=True, random_state=seed),
+        sigma=args.sigma,
+        J=args.J,
+        L=args.L,
+        eps=args.eps,
     )
-
-
-def dressed_atoms(counts, target, train):
-    """Residual of the least-squares fit of ``target`` on element counts (train)."""
-    coefficients, *_ = np.linalg.lstsq(counts[train], target[train], rcond=None)
-    return target - counts @ coefficients
-
-
-def evaluate_fold(fields, molecule, numbers, counts, target, train, test, args, seed):
-    train_rows = np.isin(molecule, train)
-    descriptors = scaled_logs(fields, *log_scaling(fields[train_rows], args.eps))
-    residual = dressed_atoms(counts, target, train)
-    inner = KFold(args.inner_splits, shuffle=True, random_state=seed)
-    atoms = (descriptors, molecule, numbers, len(target))
-    widths = sorted({w for candidate in args.widths for w in candidate})
-    # One pass over the atom pairs gives every width's kernel; candidates are means.
-    kernels = dict(zip(widths, summed_atom_kernels(atoms, atoms, widths), strict=True))
-    best = (np.inf, None, None, None)
-    for candidate in args.widths:
-        kernel = np.mean([kernels[w] for w in candidate], axis=0)
-        errors = np.zeros(len(args.alphas))
-        for fit, held in inner.split(train):
-            predicted = ridge_predictions(
-                kernel, residual, train[fit], train[held], args.alphas
-            )
-            errors += np.abs(predicted - residual[train[held]]).sum(axis=1)
-        choice = int(np.argmin(errors))
+    model.fit(molecules[train], target[train])
+    for candidate, errors in zip(args.widths, model.cv_errors_, strict=True):
+        best = int(np.argmin(errors))
         print(
-            f"  widths {_label(candidate)}: inner-CV MAE "
-            f"{errors[choice] / len(train):.3f} at alpha {args.alphas[choice]:.1e}",
+            f"  widths {_label(candidate)}: inner-CV MAE {errors[best]:.3f} at "
+            f"alpha {args.alphas[best]:.1e}",
             flush=True,
         )
-        if errors[choice] < best[0]:
-            best = (errors[choice], candidate, args.alphas[choice], kernel)
-    _, width, alpha, kernel = best
-    predicted = ridge_predictions(kernel, residual, train, test, [alpha])[0]
-    return predicted + (target[test] - residual[test]), width, alpha
+    return model.predict(molecules[test]), model.widths_, model.alpha_
 
 
 def _label(widths):
@@ -104,9 +75,7 @@ def main():
         default=[(0.25,), (0.5,), (0.25, 0.5), (0.25, 0.5, 1.0)],
         metavar="W[,W...]",
     )
-    parser.add_argument(
-        "--alphas", type=float, nargs="+", default=list(np.logspace(-5, -1, 17))
-    )
+    parser.add_argument("--alphas", type=float, nargs="+", default=list(DEFAULT_ALPHAS))
     parser.add_argument("--eps", type=float, default=1e-3)
     parser.add_argument("--inner-splits", type=int, default=5)
     parser.add_argument("--folds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
@@ -115,15 +84,7 @@ def main():
 
     qm7 = np.load(args.data / "qm7.npz")
     target, folds = qm7["T_kcal_mol"], qm7["folds"]
-    start = time.perf_counter()
-    result = atom_fields(
-        pack_molecules(qm7["Z"], qm7["R"]), sigma=args.sigma, J=args.J, L=args.L
-    )
-    print(
-        f"atom_fields: {result.fields.shape} in {time.perf_counter() - start:.0f} s",
-        flush=True,
-    )
-    counts = np.stack([(qm7["Z"] == z).sum(axis=1) for z in ELEMENTS], 1).astype(float)
+    molecules = pack_molecules(qm7["Z"], qm7["R"])
     predictions = np.full(len(target), np.nan)
     maes = []
     for k in args.folds:
@@ -131,15 +92,7 @@ def main():
         test = folds[k]
         train = np.setdiff1d(np.arange(len(target)), test)
         predicted, width, alpha = evaluate_fold(
-            result.fields,
-            result.molecule,
-            result.numbers,
-            counts,
-            target,
-            train,
-            test,
-            args,
-            seed=k,
+            molecules, target, train, test, args, seed=k
         )
         predictions[test] = predicted
         maes.append(np.abs(predicted - target[test]).mean())
