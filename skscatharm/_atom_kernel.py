@@ -182,6 +182,8 @@ class AtomKernelRidge(RegressorMixin, BaseEstimator):
     See Also
     --------
     atom_fields : The descriptors.
+    AtomKernelRidgeCV : The same model with its width and ridge chosen by
+        cross-validation.
     PerAtomRegressor : Models of the target per heavy atom on global coefficients.
 
     Notes
@@ -190,9 +192,9 @@ class AtomKernelRidge(RegressorMixin, BaseEstimator):
     (``n`` training molecules), and the model keeps every training atom's
     descriptor: for a QM7 training fold (5,732 molecules, 88,000 atoms) that is a
     260 MB kernel while fitting and 25 MB kept; the kernel of all 7,165 QM7 molecules
-    takes about 2.5 minutes on 2 cores. A grid search over ``width`` recomputes the
-    kernel for each value; one over ``alpha`` alone could reuse it, which
-    ``benchmarks/qm7_atom_kernel.py`` does with one eigendecomposition per fit.
+    takes about 2.5 minutes on 2 cores per width. A grid search recomputes the kernel
+    for every candidate and split; :class:`AtomKernelRidgeCV` computes it once per
+    width and shares it across the splits and the ridges.
 
     Examples
     --------
