@@ -8,9 +8,10 @@ import sys
 import joblib
 import numpy as np
 import pytest
+from sklearn.model_selection import KFold
 from threadpoolctl import threadpool_limits
 
-from skscatharm.__main__ import main, save_plot
+from skscatharm.__main__ import elements_missing_from_training, main, save_plot
 
 N_MOLECULES = 20
 
@@ -39,15 +40,27 @@ def small_run(tmp_path_factory):
 def test_prints_finite_errors_in_kcal_per_mol(small_run):
     results, output, _ = small_run
     printed = re.findall(
-        r"(FactorizedBilinearRegressor|Ridge).*MAE\s+(\S+)\s+RMSE\s+(\S+)", output
+        r"^  (FactorizedBilinearRegressor|Ridge|AtomKernelRidgeCV)\b.*"
+        r"MAE\s+(\S+)\s+RMSE\s+(\S+)$",
+        output,
+        flags=re.MULTILINE,
     )
-    assert [name for name, _, _ in printed] == ["FactorizedBilinearRegressor", "Ridge"]
+    # The first 20 molecules hold H, C, N and O, each in several of them, so every
+    # fold's training molecules have every element and the atom kernel is scored.
+    assert [name for name, _, _ in printed] == [
+        "FactorizedBilinearRegressor",
+        "Ridge",
+        "AtomKernelRidgeCV",
+    ]
     values = np.array([[float(mae), float(rmse)] for _, mae, rmse in printed])
     assert np.all(np.isfinite(values)) and np.all(values > 0)
     assert np.all(values[:, 0] <= values[:, 1] + 0.01)  # MAE <= RMSE
-    assert values[0].tolist() == pytest.approx(
-        [results["mae"], results["rmse"]], abs=0.01
-    )
+    reported = [
+        [results["mae"], results["rmse"]],
+        [results["ridge_mae"], results["ridge_rmse"]],
+        [results["atom_kernel_mae"], results["atom_kernel_rmse"]],
+    ]
+    np.testing.assert_allclose(values, reported, rtol=0, atol=0.01)
     assert "kcal/mol" in output
     assert len(results["predicted"]) == N_MOLECULES
 
@@ -77,3 +90,16 @@ def test_skips_the_plot_without_matplotlib(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     assert not save_plot(tmp_path / "p.png", np.arange(3.0), np.arange(3.0), "t")
     assert not (tmp_path / "p.png").exists()
+
+
+def test_names_elements_a_fold_cannot_learn():
+    # One atom per molecule: C, N, S, N. KFold(2) holds out {0, 1}, then {2, 3}.
+    position = np.zeros((1, 3))
+    X = [(np.array([z]), position) for z in (6, 7, 16, 7)]
+    # Carbon (molecule 0) and sulfur (molecule 2) are each in one molecule only;
+    # nitrogen is in both folds.
+    assert elements_missing_from_training(X, KFold(2)) == [(6, 0), (16, 2)]
+    # Leave-one-out on N, S, N: only the sulfur molecule is unseen in its training.
+    assert elements_missing_from_training(X[1:], KFold(3)) == [(16, 1)]
+    # Every element twice, in both folds: nothing is missing.
+    assert elements_missing_from_training(X[1:] * 2, KFold(2)) == []
