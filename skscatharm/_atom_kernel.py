@@ -9,13 +9,18 @@ the QM7 5 folds it is the package's most accurate energy model
 (``benchmarks/RESULTS.md``).
 """
 
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from numbers import Integral, Real
 
 import numpy as np
+from joblib import effective_n_jobs
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from ._atom_fields import atom_fields
 from ._molecules import as_molecules
@@ -24,7 +29,7 @@ from ._molecules import as_molecules
 BLOCK_DOUBLES = 2**24
 
 
-def summed_atom_kernels(a, b, widths):
+def summed_atom_kernels(a, b, widths, n_jobs=None):
     """Gaussian kernels summed over pairs of same-element atoms, one per width.
 
     ``K[w, p, q] = Σ_{i in p, j in q, Z_i = Z_j} exp(-|x_i - x_j|² / (2 w² D))``
@@ -38,6 +43,10 @@ def summed_atom_kernels(a, b, widths):
         by molecule in increasing order), its atomic number, and the number of
         molecules.
     widths : sequence of float
+    n_jobs : int or None, default=None
+        Threads that compute blocks of atom pairs at once (None: 1 unless in a
+        :func:`joblib.parallel_config` context; -1: all cores). The result does not
+        depend on it: the blocks are added up in the same order.
 
     Returns
     -------
@@ -47,28 +56,55 @@ def summed_atom_kernels(a, b, widths):
     x_b, molecule_b, numbers_b, n_b = b
     scales = 1.0 / (2.0 * np.asarray(widths, dtype=np.float64) ** 2 * x_a.shape[1])
     kernels = np.zeros((len(scales), n_a, n_b))
-    for z in np.intersect1d(numbers_a, numbers_b):
-        rows_a, rows_b = np.flatnonzero(numbers_a == z), np.flatnonzero(numbers_b == z)
-        owners_b, starts_b = _runs(molecule_b[rows_b])
-        xa, xb = x_a[rows_a], x_b[rows_b]
-        norms_a, norms_b = (xa**2).sum(axis=1), (xb**2).sum(axis=1)
-        chunk = max(1, BLOCK_DOUBLES // len(rows_b))
-        for first in range(0, len(rows_a), chunk):
-            block = slice(first, first + chunk)
-            squared = norms_a[block, None] + norms_b[None, :] - 2.0 * xa[block] @ xb.T
-            np.maximum(squared, 0.0, out=squared)
-            # Rows of one molecule are contiguous: its sum is one reduceat run. A
-            # molecule cut by a block edge gets its two partial sums added.
-            owners_a, starts_a = _runs(molecule_a[rows_a[block]])
-            cells = np.ix_(owners_a, owners_b)
-            for kernel, scale in zip(kernels, scales, strict=True):
-                values = np.exp(-scale * squared)
-                per_molecule_b = np.add.reduceat(values, starts_b, axis=1)
-                kernel[cells] += np.add.reduceat(per_molecule_b, starts_a, axis=0)
+
+    def blocks():
+        for z in np.intersect1d(numbers_a, numbers_b):
+            rows_a = np.flatnonzero(numbers_a == z)
+            rows_b = np.flatnonzero(numbers_b == z)
+            xb = x_b[rows_b]
+            side_b = (xb, (xb**2).sum(axis=1), *_runs(molecule_b[rows_b]))
+            chunk = max(1, BLOCK_DOUBLES // len(rows_b))
+            for first in range(0, len(rows_a), chunk):
+                rows = rows_a[first : first + chunk]
+                yield (x_a[rows], *_runs(molecule_a[rows])), side_b
+
+    def block_sums(block):
+        (xa, owners_a, starts_a), (xb, norms_b, owners_b, starts_b) = block
+        squared = (xa**2).sum(axis=1)[:, None] + norms_b[None, :] - 2.0 * xa @ xb.T
+        np.maximum(squared, 0.0, out=squared)
+        # Rows of one molecule are contiguous: its sum is one reduceat run.
+        sums = np.empty((len(scales), len(owners_a), len(owners_b)))
+        for out, scale in zip(sums, scales, strict=True):
+            per_molecule_b = np.add.reduceat(np.exp(-scale * squared), starts_b, axis=1)
+            out[:] = np.add.reduceat(per_molecule_b, starts_a, axis=0)
+        return owners_a, owners_b, sums
+
+    n_threads = effective_n_jobs(n_jobs)
+    # NumPy's exponentials and sums run on one core and release the GIL, so threads
+    # share the work; BLAS threads on top of them would only compete for the cores.
+    with threadpool_limits(1) if n_threads > 1 else nullcontext():
+        for owners_a, owners_b, sums in _in_order(block_sums, blocks(), n_threads):
+            # A molecule cut by a block edge gets its two partial sums added.
+            kernels[(slice(None), *np.ix_(owners_a, owners_b))] += sums
     return kernels
 
 
-def summed_atom_kernel(a, b, width):
+def _in_order(function, items, n_threads):
+    """``map(function, items)`` on ``n_threads`` threads, a few items ahead at most."""
+    if n_threads == 1:
+        yield from map(function, items)
+        return
+    with ThreadPoolExecutor(n_threads) as pool:
+        pending = deque()
+        for item in items:
+            pending.append(pool.submit(function, item))
+            if len(pending) > 2 * n_threads:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def summed_atom_kernel(a, b, width, n_jobs=None):
     """Mean over ``width`` of :func:`summed_atom_kernels`: one molecular kernel.
 
     Parameters
@@ -78,12 +114,14 @@ def summed_atom_kernel(a, b, width):
     width : float or sequence of float
         Several widths give the equal-weight mean of their Gaussian kernels, an
         atom kernel that is both sharp near a training atom and smooth far from it.
+    n_jobs : int or None, default=None
+        Threads, as in :func:`summed_atom_kernels`.
 
     Returns
     -------
     kernel : ndarray of shape (a's n_molecules, b's n_molecules)
     """
-    return summed_atom_kernels(a, b, np.atleast_1d(width)).mean(axis=0)
+    return summed_atom_kernels(a, b, np.atleast_1d(width), n_jobs).mean(axis=0)
 
 
 def log_scaling(fields, eps):
@@ -162,6 +200,10 @@ class AtomKernelRidge(RegressorMixin, BaseEstimator):
         Offset, as a fraction of each column's median, that keeps the logarithm of
         a field finite where it vanishes by symmetry (``l >= 1`` at the centre of a
         symmetric molecule).
+    n_jobs : int or None, default=None
+        Threads that compute the kernel (None: 1 unless in a
+        :func:`joblib.parallel_config` context; -1: all cores). The results do not
+        depend on it.
 
     Attributes
     ----------
@@ -215,6 +257,7 @@ class AtomKernelRidge(RegressorMixin, BaseEstimator):
         "channels": ["array-like"],
         "sigma_0": [None, Interval(Real, 0, None, closed="neither")],
         "eps": [Interval(Real, 0, None, closed="neither")],
+        "n_jobs": [None, Integral],
     }
 
     def __init__(
@@ -228,6 +271,7 @@ class AtomKernelRidge(RegressorMixin, BaseEstimator):
         channels=("full", "valence", "core"),
         sigma_0=None,
         eps=1e-3,
+        n_jobs=None,
     ):
         self.width = width
         self.alpha = alpha
@@ -237,6 +281,7 @@ class AtomKernelRidge(RegressorMixin, BaseEstimator):
         self.channels = channels
         self.sigma_0 = sigma_0
         self.eps = eps
+        self.n_jobs = n_jobs
 
     def _fields(self, molecules):
         return atom_fields(
@@ -270,7 +315,7 @@ class AtomKernelRidge(RegressorMixin, BaseEstimator):
         """
         residual = self._fit_atoms(X, y, _checked_widths(self.width, "width"))
         kernel = summed_atom_kernel(
-            self._training_atoms, self._training_atoms, self.widths_
+            self._training_atoms, self._training_atoms, self.widths_, self.n_jobs
         )
         self._fit_dual(kernel, residual, self.alpha)
         return self
@@ -344,6 +389,8 @@ class AtomKernelRidge(RegressorMixin, BaseEstimator):
             )
         descriptors = scaled_logs(fields.fields, self.offset_, self.scale_)
         new = (descriptors, fields.molecule, fields.numbers, len(molecules))
-        kernel = summed_atom_kernel(new, self._training_atoms, self.widths_)
+        kernel = summed_atom_kernel(
+            new, self._training_atoms, self.widths_, self.n_jobs
+        )
         counts = self._counts(fields.numbers, fields.molecule, len(molecules))
         return counts @ self.dressed_atoms_ + self.intercept_ + kernel @ self.dual_coef_

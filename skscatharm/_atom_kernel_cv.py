@@ -69,7 +69,7 @@ class AtomKernelRidgeCV(AtomKernelRidge):
         unshuffled :class:`~sklearn.model_selection.KFold`.
     error : {"absolute", "squared"}, default="absolute"
         The cross-validation error: mean absolute or mean squared.
-    sigma, J, L, channels, sigma_0, eps
+    sigma, J, L, channels, sigma_0, eps, n_jobs
         As in :class:`AtomKernelRidge`.
 
     Attributes
@@ -132,6 +132,7 @@ n_atoms_fit_
         channels=("full", "valence", "core"),
         sigma_0=None,
         eps=1e-3,
+        n_jobs=None,
     ):
         self.widths = widths
         self.alphas = alphas
@@ -143,6 +144,7 @@ n_atoms_fit_
         self.channels = channels
         self.sigma_0 = sigma_0
         self.eps = eps
+        self.n_jobs = n_jobs
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -175,7 +177,7 @@ n_atoms_fit_
         distinct = np.unique(np.concatenate(candidates))
         # One pass over the atom pairs gives every width's kernel.
         per_width = summed_atom_kernels(
-            self._training_atoms, self._training_atoms, distinct
+            self._training_atoms, self._training_atoms, distinct, self.n_jobs
         )
         splits = list(check_cv(self.cv).split(np.zeros((len(residual), 1))))
         power = 1 if self.error == "absolute" else 2

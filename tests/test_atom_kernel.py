@@ -157,6 +157,25 @@ def test_kernel_blocks_do_not_change_the_result(sample, fitted, monkeypatch):
     np.testing.assert_allclose(fitted.predict(X[80:]), expected, rtol=1e-12)
 
 
+@pytest.mark.parametrize("n_jobs", [2, -1])
+def test_threads_give_the_same_model_to_the_last_bit(
+    sample, fitted, n_jobs, monkeypatch
+):
+    # Small blocks, so that each element's pairs are many blocks shared by the
+    # threads, and molecules are cut by block edges.
+    from skscatharm import _atom_kernel
+
+    X, y = sample
+    monkeypatch.setattr(_atom_kernel, "BLOCK_DOUBLES", 500)
+    serial = clone(fitted).fit(X[:80], y[:80])
+    threaded = clone(fitted).set_params(n_jobs=n_jobs).fit(X[:80], y[:80])
+    np.testing.assert_array_equal(threaded.dual_coef_, serial.dual_coef_)
+    np.testing.assert_array_equal(threaded.predict(X[80:]), serial.predict(X[80:]))
+    np.testing.assert_allclose(
+        serial.predict(X[80:]), fitted.predict(X[80:]), rtol=1e-12
+    )
+
+
 def test_a_channel_that_vanishes_everywhere_adds_nothing():
     # The core channel of H2 is zero at every atom: its columns get a finite log and
     # zero scale, so the model equals the full-channel one with the width rescaled
