@@ -11,7 +11,6 @@ the QM7 5 folds it is the package's most accurate energy model
 
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
 from numbers import Integral, Real
 
 import numpy as np
@@ -46,7 +45,7 @@ def summed_atom_kernels(a, b, widths, n_jobs=None):
     n_jobs : int or None, default=None
         Threads that compute blocks of atom pairs at once (None: 1 unless in a
         :func:`joblib.parallel_config` context; -1: all cores). The result does not
-        depend on it: the blocks are added up in the same order.
+        depend on it, to the last bit: the blocks are added up in the same order.
 
     Returns
     -------
@@ -79,11 +78,13 @@ def summed_atom_kernels(a, b, widths, n_jobs=None):
             out[:] = np.add.reduceat(per_molecule_b, starts_a, axis=0)
         return owners_a, owners_b, sums
 
-    n_threads = effective_n_jobs(n_jobs)
     # NumPy's exponentials and sums run on one core and release the GIL, so threads
-    # share the work; BLAS threads on top of them would only compete for the cores.
-    with threadpool_limits(1) if n_threads > 1 else nullcontext():
-        for owners_a, owners_b, sums in _in_order(block_sums, blocks(), n_threads):
+    # share the work. The distances' matrix products run on one BLAS thread too:
+    # BLAS rounds differently on several threads, and the kernel must not depend on
+    # n_jobs (the products are a small part of the work).
+    with threadpool_limits(1):
+        blocks_done = _in_order(block_sums, blocks(), effective_n_jobs(n_jobs))
+        for owners_a, owners_b, sums in blocks_done:
             # A molecule cut by a block edge gets its two partial sums added.
             kernels[(slice(None), *np.ix_(owners_a, owners_b))] += sums
     return kernels
