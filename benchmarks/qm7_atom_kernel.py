@@ -43,23 +43,40 @@ def evaluate_fold(molecules, target, train, test, args, seed):
         eps=args.eps,
     )
     model.fit(molecules[train], target[train])
-    for candidate, errors in zip(args.widths, model.cv_errors_, strict=True):
-        best = int(np.argmin(errors))
-        print(
-            f"  widths {_label(candidate)}: inner-CV MAE {errors[best]:.3f} at "
-            f"alpha {args.alphas[best]:.1e}",
-            flush=True,
-        )
+    print_candidates(model)
     return model.predict(molecules[test]), model.widths_, model.alpha_
 
 
+def print_candidates(model, prefix="", digits=3):
+    """Each candidate width set's best inner-CV error, and the ridge it had."""
+    for candidate, errors in zip(model.widths, model.cv_errors_, strict=True):
+        best = int(np.argmin(errors))
+        print(
+            f"  {prefix}widths {_label(candidate)}: inner-CV MAE "
+            f"{errors[best]:.{digits}f} at alpha {model.alphas[best]:.1e}",
+            flush=True,
+        )
+
+
 def _label(widths):
-    return ",".join(f"{w:g}" for w in widths)
+    return ",".join(f"{w:g}" for w in np.atleast_1d(widths))
 
 
 def width_set(text):
     """A ``--widths`` argument: one width or several joined by commas."""
     return tuple(float(w) for w in text.split(","))
+
+
+def add_widths_argument(parser):
+    """``--widths``: candidate width sets, by default 0.25, 0.5, (0.25, 0.5) and
+    (0.25, 0.5, 1)."""
+    parser.add_argument(
+        "--widths",
+        type=width_set,
+        nargs="+",
+        default=[(0.25,), (0.5,), (0.25, 0.5), (0.25, 0.5, 1.0)],
+        metavar="W[,W...]",
+    )
 
 
 def main():
@@ -68,13 +85,7 @@ def main():
     parser.add_argument("--J", type=int, default=2)
     parser.add_argument("--L", type=int, default=3)
     parser.add_argument("--sigma", type=float, default=0.2262)
-    parser.add_argument(
-        "--widths",
-        type=width_set,
-        nargs="+",
-        default=[(0.25,), (0.5,), (0.25, 0.5), (0.25, 0.5, 1.0)],
-        metavar="W[,W...]",
-    )
+    add_widths_argument(parser)
     parser.add_argument("--alphas", type=float, nargs="+", default=list(DEFAULT_ALPHAS))
     parser.add_argument("--eps", type=float, default=1e-3)
     parser.add_argument("--inner-splits", type=int, default=5)
