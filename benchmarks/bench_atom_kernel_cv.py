@@ -55,8 +55,8 @@ def main():
     cv_time = time.perf_counter() - start
     cv_mae = np.abs(model.predict(X[test]) - y[test]).mean()
 
-    n_fits = len(WIDTHS) * len(DEFAULT_ALPHAS) * splits.get_n_splits() + 1
-    print(f"{args.n} training molecules, {n_fits - 1} candidate fits + refit")
+    n_fits = len(WIDTHS) * len(DEFAULT_ALPHAS) * splits.get_n_splits()
+    print(f"{args.n} training molecules, {n_fits} candidate fits + refit")
     print(
         f"GridSearchCV(AtomKernelRidge): {grid_time:.1f} s, chose "
         f"{search.best_params_}, CV MAE {-search.best_score_:.3f}, "

@@ -134,6 +134,11 @@ def errors(true, predicted):
     return float(np.mean(np.abs(residual))), float(np.sqrt(np.mean(residual**2)))
 
 
+def _print_row(model, text):
+    """One line of the table of cross-validated errors, model names aligned."""
+    print(f"  {model:<29}{text}")
+
+
 def elements_missing_from_training(X, folds):
     """Elements of a held-out fold that none of its training molecules has.
 
@@ -271,9 +276,9 @@ def run(
     ridge = make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-6, 2, 17)))
     ridge_mae, ridge_rmse = errors(y, cross_val_predict(ridge, features, y, cv=folds))
     print(f"{n_splits}-fold cross-validation on {len(X)} molecules (kcal/mol):")
-    print(f"  FactorizedBilinearRegressor  MAE {mae:7.2f}   RMSE {rmse:7.2f}")
-    print(
-        f"  Ridge (linear baseline)      MAE {ridge_mae:7.2f}   RMSE {ridge_rmse:7.2f}"
+    _print_row("FactorizedBilinearRegressor", f"MAE {mae:7.2f}   RMSE {rmse:7.2f}")
+    _print_row(
+        "Ridge (linear baseline)", f"MAE {ridge_mae:7.2f}   RMSE {ridge_rmse:7.2f}"
     )
     # The atomic-energy model reads the fields at the atoms in closed form (no
     # grid), and chooses its kernel widths and ridge by inner cross-validation in
@@ -282,17 +287,17 @@ def run(
     missing = elements_missing_from_training(X, folds)
     if missing:
         named = ", ".join(f"Z={z} (molecule {i})" for z, i in missing)
-        print(
-            f"  AtomKernelRidgeCV (atoms)    skipped: a fold holds elements its "
-            f"training molecules lack: {named}"
+        _print_row(
+            "AtomKernelRidgeCV (atoms)",
+            f"skipped: a fold holds elements its training molecules lack: {named}",
         )
     else:
         atom_kernel_mae, atom_kernel_rmse = errors(
             y, cross_val_predict(AtomKernelRidgeCV(), X, y, cv=folds)
         )
-        print(
-            f"  AtomKernelRidgeCV (atoms)    MAE {atom_kernel_mae:7.2f}   "
-            f"RMSE {atom_kernel_rmse:7.2f}"
+        _print_row(
+            "AtomKernelRidgeCV (atoms)",
+            f"MAE {atom_kernel_mae:7.2f}   RMSE {atom_kernel_rmse:7.2f}",
         )
 
     # The pipeline fitted on every molecule, from the same coefficients.
