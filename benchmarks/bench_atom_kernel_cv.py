@@ -22,7 +22,7 @@ import numpy as np
 from sklearn.model_selection import GridSearchCV, KFold
 
 from skscatharm import AtomKernelRidge, AtomKernelRidgeCV
-from skscatharm._atom_kernel_cv import DEFAULT_ALPHAS
+from skscatharm._atoms.ridge_cv import DEFAULT_ALPHAS
 from skscatharm.datasets import load_qm7_sample
 
 WIDTHS = (0.25, 0.5, (0.25, 0.5, 1.0))

@@ -18,8 +18,8 @@ from kymatio.numpy import HarmonicScattering3D  # noqa: E402
 from kymatio.scattering3d.backend.numpy_backend import backend  # noqa: E402
 from kymatio.scattering3d.utils import generate_weighted_sum_of_gaussians  # noqa: E402
 
-from skscatharm._channels import channel_weights, resolve_channels  # noqa: E402
-from skscatharm._transformer import principal_axes_positions  # noqa: E402
+from skscatharm._core.channels import channel_weights, resolve_channels  # noqa: E402
+from skscatharm._core.geometry import principal_axes_positions  # noqa: E402
 
 SHAPE = (192, 128, 96)
 

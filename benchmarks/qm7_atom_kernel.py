@@ -28,7 +28,7 @@ import numpy as np
 from sklearn.model_selection import KFold
 
 from skscatharm import AtomKernelRidgeCV, pack_molecules
-from skscatharm._atom_kernel_cv import DEFAULT_ALPHAS
+from skscatharm._atoms.ridge_cv import DEFAULT_ALPHAS
 
 
 def evaluate_fold(molecules, target, train, test, args, seed):

@@ -8,16 +8,15 @@ fits a sum of atomic energies on them, and ``AtomKernelRidgeCV`` chooses its wid
 and ridge by cross-validation from one kernel per width.
 """
 
-from ._atom_fields import atom_fields
-from ._atom_kernel import AtomKernelRidge
-from ._atom_kernel_cv import AtomKernelRidgeCV
-from ._molecules import pack_molecules
+from ._atoms.fields import atom_fields
+from ._atoms.ridge import AtomKernelRidge
+from ._atoms.ridge_cv import AtomKernelRidgeCV
+from ._core.molecules import pack_molecules
 from ._per_atom import PerAtomRegressor
 from ._select import SelectIntegralPowers, SelectWavelets
 from ._transformer import SolidHarmonicScattering
+from ._version import __version__
 from .regression import BilinearRegressor, FactorizedBilinearRegressor
-
-__version__ = "0.1.0.dev0"
 
 __all__ = [
     "AtomKernelRidge",

@@ -21,7 +21,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from . import AtomKernelRidgeCV, FactorizedBilinearRegressor, SolidHarmonicScattering
-from ._molecules import as_molecules
+from ._core.molecules import as_molecules
 from .datasets import load_qm7_sample
 
 #: Molecules featurized by ``--quick``.

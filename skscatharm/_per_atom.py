@@ -16,7 +16,7 @@ from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import _num_samples, check_array, check_is_fitted
 
-from ._molecules import as_molecules
+from ._core.molecules import as_molecules
 from ._transformer import SolidHarmonicScattering
 from .regression import BilinearRegressor
 

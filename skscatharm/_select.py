@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._plan import wavelet_layout
+from ._core.plan import wavelet_layout
 
 
 class _ColumnSelector(TransformerMixin, BaseEstimator):

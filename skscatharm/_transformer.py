@@ -3,62 +3,15 @@
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from ._backend import BACKENDS, get_backend
-from ._cache import MoleculeCache
-from ._channels import channel_weights, resolve_channels
-from ._molecules import as_molecules
-from ._plan import ScatteringPlan, wavelet_layout
-from ._progress import progress_bar
-from ._scattering import BatchGeometry, scatter_batch
-
-#: Upper bound on the bytes of the largest work array of one GPU batch.
-_GPU_BATCH_BYTES = 2 * 1024**3
-
-
-def principal_axes_positions(positions):
-    """Positions centred and expressed in their principal axes.
-
-    The coefficients are rotation invariant, so each molecule may be gridded in any
-    orientation; its principal axes give the smallest boxes.
-    """
-    centred = positions - positions.mean(axis=0)
-    if len(centred) < 2:
-        return centred
-    _, _, axes = np.linalg.svd(centred, full_matrices=False)
-    rotated = centred @ axes.T
-    if rotated.shape[1] < 3:  # fewer than 3 atoms: svd returns fewer axes
-        rotated = np.pad(rotated, ((0, 0), (0, 3 - rotated.shape[1])))
-    return rotated
-
-
-def _geometry(positions_list, weights_list):
-    """Pad a batch of molecules into a :class:`BatchGeometry` (padding weight 0)."""
-    n_atoms = max(len(p) for p in positions_list)
-    n_batch, n_channels = len(positions_list), weights_list[0].shape[0]
-    positions = np.empty((n_batch, n_atoms, 3))
-    weights = np.zeros((n_batch, n_channels, n_atoms))
-    for index, (p, w) in enumerate(zip(positions_list, weights_list, strict=True)):
-        positions[index] = p[0]  # padding atoms sit on atom 0 with weight 0
-        positions[index, : len(p)] = p
-        weights[index, :, : len(p)] = w
-    lower = np.array([p.min(axis=0) for p in positions_list])
-    upper = np.array([p.max(axis=0) for p in positions_list])
-    return BatchGeometry(positions, weights, lower, upper)
-
-
-def _scatter_batches(backend_name, plan, dtype, batches, workers):
-    """Compute several batches in one process: list of ``(B, C, F)`` arrays."""
-    backend = get_backend(backend_name, workers=workers)
-    results = []
-    for positions_list, weights_list in batches:
-        geometry = _geometry(positions_list, weights_list)
-        results.append(scatter_batch(backend, plan, geometry, dtype))
-    backend.free_memory()
-    return results
+from ._core.backend import BACKENDS
+from ._core.channels import channel_weights, resolve_channels
+from ._core.dispatch import scattering_coefficients
+from ._core.molecules import as_molecules
+from ._core.plan import ScatteringPlan, wavelet_layout
+from ._parameters import N_JOBS_CONSTRAINT, WAVELET_CONSTRAINTS
 
 
 class SolidHarmonicScattering(TransformerMixin, BaseEstimator):
@@ -183,13 +136,9 @@ class SolidHarmonicScattering(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "sigma": [Interval(Real, 0, None, closed="neither")],
-        "J": [Interval(Integral, 0, None, closed="left")],
-        "L": [Interval(Integral, 0, None, closed="left")],
+        **WAVELET_CONSTRAINTS,
         "Q": ["array-like"],
         "max_order": [Interval(Integral, 0, 2, closed="both")],
-        "channels": ["array-like"],
-        "sigma_0": [None, Interval(Real, 0, None, closed="neither")],
         "oversampling": [Interval(Real, 1, None, closed="left")],
         "tail_tolerance": [Interval(Real, 0, 1e-2, closed="neither")],
         "backend": [StrOptions(set(BACKENDS))],
@@ -198,7 +147,7 @@ class SolidHarmonicScattering(TransformerMixin, BaseEstimator):
             Interval(Integral, 1, None, closed="left"),
             StrOptions({"auto"}),
         ],
-        "n_jobs": [None, Integral],
+        "n_jobs": N_JOBS_CONSTRAINT,
         "memory": [None, str, HasMethods(["cache"])],
         "verbose": ["verbose"],
     }
@@ -291,17 +240,6 @@ class SolidHarmonicScattering(TransformerMixin, BaseEstimator):
         self.n_features_out_ = len(channels) * plan.n_features_per_channel
         return self
 
-    def _batch_size(self, backend_name, plan, geometries_sizes, n_channels, dtype):
-        if self.batch_size != "auto":
-            return int(self.batch_size)
-        if backend_name == "numpy":
-            return 1
-        spacing, margin = plan.first_layer_grid(0)
-        largest = max(geometries_sizes)
-        points = np.prod((largest + 2 * margin) / spacing + 1)
-        per_molecule = points * n_channels * (2 * plan.L + 1) * np.dtype(dtype).itemsize
-        return max(1, int(_GPU_BATCH_BYTES // max(per_molecule, 1)))
-
     def transform(self, X):
         """Scattering coefficients of each molecule.
 
@@ -323,69 +261,17 @@ class SolidHarmonicScattering(TransformerMixin, BaseEstimator):
             channel_weights(channels, molecule.numbers, index)
             for index, molecule in enumerate(molecules)
         ]
-        dtype = np.dtype(self.dtype)
-        output = np.empty((len(molecules), len(channels) * plan.n_features_per_channel))
-        to_compute = list(range(len(molecules)))
-        cache = None if self.memory is None else MoleculeCache(self.memory, plan, dtype)
-        if cache is not None:
-            to_compute = []
-            for index, molecule in enumerate(molecules):
-                stored = cache.lookup(molecule.positions, weights[index])
-                if stored is None:
-                    to_compute.append(index)
-                else:
-                    output[index] = stored
-        if to_compute:
-            output[to_compute] = self._scatter(
-                plan,
-                [principal_axes_positions(molecules[i].positions) for i in to_compute],
-                [weights[i] for i in to_compute],
-                dtype,
-            )
-        if cache is not None:
-            for index in to_compute:
-                cache.store(molecules[index].positions, weights[index], output[index])
-        return output
-
-    def _scatter(self, plan, positions, weights, dtype):
-        """Coefficients of molecules given as centred positions and channel weights."""
-        backend_name = get_backend(self.backend).name
-        n_channels = weights[0].shape[0]
-        output = np.empty((len(positions), n_channels * plan.n_features_per_channel))
-        sizes = np.array([np.ptp(p, axis=0) for p in positions])
-        # Molecules of similar boxes go together, so padding a batch costs little.
-        order = np.lexsort(sizes.T[::-1])
-        batch_size = self._batch_size(backend_name, plan, sizes, n_channels, dtype)
-        batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-        payload = [
-            ([positions[i] for i in b], [weights[i] for i in b]) for b in batches
-        ]
-        n_jobs = 1 if backend_name == "cupy" else effective_n_jobs(self.n_jobs)
-        with progress_bar(len(positions), "scattering", self.verbose > 0) as advance:
-            if n_jobs == 1:
-                for indices, batch in zip(batches, payload, strict=True):
-                    (result,) = _scatter_batches(
-                        backend_name, plan, dtype, [batch], workers=-1
-                    )
-                    output[indices] = result.reshape(len(indices), -1)
-                    advance(len(indices))
-            else:
-                # A few chunks per process keep the load balanced.
-                n_chunks = min(len(batches), 4 * n_jobs)
-                chunks = [
-                    list(range(k, len(batches), n_chunks)) for k in range(n_chunks)
-                ]
-                results = Parallel(n_jobs=n_jobs, return_as="generator")(
-                    delayed(_scatter_batches)(
-                        backend_name, plan, dtype, [payload[i] for i in chunk], 1
-                    )
-                    for chunk in chunks
-                )
-                for chunk, chunk_results in zip(chunks, results, strict=True):
-                    for i, result in zip(chunk, chunk_results, strict=True):
-                        output[batches[i]] = result.reshape(len(batches[i]), -1)
-                        advance(len(batches[i]))
-        return output
+        return scattering_coefficients(
+            plan,
+            molecules,
+            weights,
+            np.dtype(self.dtype),
+            memory=self.memory,
+            backend=self.backend,
+            batch_size=self.batch_size,
+            n_jobs=self.n_jobs,
+            verbose=self.verbose,
+        )
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns, e.g. ``valence_S2_j0_j2_l1_q0.5``.

@@ -11,7 +11,7 @@ from math import gamma, pi, sqrt
 
 import numpy as np
 import scipy.fft
-from scipy.special import sph_harm_y
+from scipy.special import hyp1f1, sph_harm_y
 
 
 def _c(l):  # noqa: E741
@@ -94,3 +94,37 @@ def reference_coefficients(positions, weights, sigma, J, L, Q, spacing, margin):
             for l in range(L + 1):  # noqa: E741
                 s2 += integrals(modulus_of_convolutions(first[j1, l], scales[j2], l))
     return np.array(s0 + s1 + s2)
+
+
+def s1_squared_closed_form(positions, weights, sigma, scale, degree):
+    """Exact ``S1[j, l, 2]`` of doc/definition.rst §4 (a pairwise sum, no grid).
+
+    Parameters
+    ----------
+    positions : ndarray of shape (N, 3)
+    weights : ndarray of shape (N,)
+    sigma, scale : float
+        Atom width and wavelet width ``s``.
+    degree : int
+
+    Returns
+    -------
+    float
+    """
+    width_sq = scale**2 + sigma**2
+    distances_sq = ((positions[:, None, :] - positions[None, :, :]) ** 2).sum(-1)
+    pair_sum = (
+        weights @ hyp1f1(degree + 1.5, 1.5, -distances_sq / (4 * width_sq)) @ (weights)
+    )
+    c_l = _c(degree)
+    return (
+        scale ** (2 * degree)
+        * c_l**2
+        * (2 * degree + 1)
+        / (4 * pi)
+        * 2
+        * pi
+        * gamma(degree + 1.5)
+        * width_sq ** (-degree - 1.5)
+        * pair_sum
+    )

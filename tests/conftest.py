@@ -40,7 +40,7 @@ def molecules(qm7, qm9):
 
 def pytest_collection_modifyitems(config, items):
     """Skip GPU tests when no CUDA device is usable."""
-    from skscatharm._backend import cupy_available
+    from skscatharm._core.backend import cupy_available
 
     if cupy_available():
         return

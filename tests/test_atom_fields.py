@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from skscatharm import atom_fields
-from skscatharm._backend import get_backend
-from skscatharm._channels import channel_weights, resolve_channels
-from skscatharm._harmonics import wavelet_normalisation
-from skscatharm._scattering import BatchGeometry, first_layer_squared_moduli
+from skscatharm import AtomKernelRidge, SolidHarmonicScattering, atom_fields
+from skscatharm._core.backend import get_backend
+from skscatharm._core.channels import channel_weights, resolve_channels
+from skscatharm._core.first_layer import first_layer_squared_moduli
+from skscatharm._core.geometry import BatchGeometry
+from skscatharm._core.harmonics import wavelet_normalisation
 
 CHANNELS = ("full", "valence", "core")
 
@@ -117,15 +118,26 @@ def test_core_channel_of_hydrogen_is_zero_not_nan():
 @pytest.mark.parametrize(
     "params, message",
     [
-        ({"J": -1}, "J must be a non-negative integer"),
-        ({"L": 1.5}, "L must be a non-negative integer"),
-        ({"sigma": 0.0}, "sigma must be positive"),
-        ({"sigma_0": -1.0}, "sigma_0 must be positive"),
+        ({"J": -1}, "'J' parameter of atom_fields must be an int in the range"),
+        ({"L": 1.5}, "'L' parameter of atom_fields must be an int in the range"),
+        ({"sigma": 0.0}, "'sigma' parameter of atom_fields must be a float in"),
+        ({"sigma_0": -1.0}, "'sigma_0' parameter of atom_fields must be"),
     ],
 )
 def test_bad_parameters(molecules, params, message):
     with pytest.raises(ValueError, match=message):
         atom_fields(molecules, **params)
+
+
+@pytest.mark.parametrize(
+    "params", [{"J": -1}, {"L": 1.5}, {"sigma": 0.0}, {"sigma_0": -1.0}]
+)
+def test_transformer_and_atom_models_refuse_the_same_values(molecules, params):
+    """One constraint per shared parameter: every user of it refuses the same."""
+    with pytest.raises(ValueError, match=f"'{next(iter(params))}' parameter"):
+        SolidHarmonicScattering(**params).fit(molecules)
+    with pytest.raises(ValueError, match=f"'{next(iter(params))}' parameter"):
+        AtomKernelRidge(**params).fit(molecules, np.zeros(len(molecules)))
 
 
 def test_bad_molecule_is_named():
@@ -136,9 +148,9 @@ def test_bad_molecule_is_named():
 
 
 def test_docstring_examples_run():
-    from skscatharm import _atom_fields, _atom_kernel, _atom_kernel_cv
+    from skscatharm._atoms import fields, ridge, ridge_cv
 
-    for module in (_atom_fields, _atom_kernel, _atom_kernel_cv):
+    for module in (fields, ridge, ridge_cv):
         result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
         assert result.attempted > 0
         assert result.failed == 0

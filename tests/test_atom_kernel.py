@@ -9,7 +9,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
 from skscatharm import AtomKernelRidge, atom_fields
-from skscatharm._molecules import as_molecules
+from skscatharm._core.molecules import as_molecules
 from skscatharm.datasets import load_qm7_sample
 
 
@@ -149,7 +149,7 @@ def test_bad_widths_are_rejected(sample, width):
 
 def test_kernel_blocks_do_not_change_the_result(sample, fitted, monkeypatch):
     # QM7-sized sets are computed in many row blocks; force that on the small sample.
-    from skscatharm import _atom_kernel
+    from skscatharm._atoms import ridge as _atom_kernel
 
     X, _ = sample
     expected = fitted.predict(X[80:])
@@ -163,7 +163,7 @@ def test_threads_give_the_same_model_to_the_last_bit(
 ):
     # Small blocks, so that each element's pairs are many blocks shared by the
     # threads, and molecules are cut by block edges.
-    from skscatharm import _atom_kernel
+    from skscatharm._atoms import ridge as _atom_kernel
 
     X, y = sample
     monkeypatch.setattr(_atom_kernel, "BLOCK_DOUBLES", 500)

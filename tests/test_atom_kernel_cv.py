@@ -8,8 +8,8 @@ from sklearn.base import clone
 from sklearn.model_selection import KFold
 
 from skscatharm import AtomKernelRidge, AtomKernelRidgeCV
-from skscatharm._atom_kernel import summed_atom_kernel
-from skscatharm._molecules import as_molecules
+from skscatharm._atoms.ridge import summed_atom_kernel
+from skscatharm._core.molecules import as_molecules
 from skscatharm.datasets import load_qm7_sample
 
 WIDTHS = (0.4, (0.3, 0.9), 100.0)

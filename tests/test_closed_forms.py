@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
+from _reference import s1_squared_closed_form
 
 from skscatharm import SolidHarmonicScattering
-from skscatharm._channels import channel_weights, resolve_channels
-from skscatharm._scattering import s1_squared_closed_form
+from skscatharm._core.channels import channel_weights, resolve_channels
 
 CHANNELS = ("full", "valence", "core")
 

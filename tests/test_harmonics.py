@@ -7,7 +7,7 @@ import pytest
 from scipy.integrate import quad
 from scipy.special import eval_legendre, sph_harm_y
 
-from skscatharm._harmonics import (
+from skscatharm._core.harmonics import (
     monomial_exponents,
     solid_harmonic_coefficients,
     wavelet_normalisation,

@@ -7,6 +7,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
 from skscatharm import SelectIntegralPowers, SolidHarmonicScattering
+from skscatharm._core import dispatch
 
 CHEAP = dict(sigma=0.5, J=1, L=1, oversampling=2.0)
 ALL_Q = (0.5, 1.0, 2.0, 3.0)
@@ -16,13 +17,13 @@ ALL_Q = (0.5, 1.0, 2.0, 3.0)
 def computed(monkeypatch):
     """Counts the molecules the transformer actually computes (in this process)."""
     counts = {"molecules": 0}
-    original = SolidHarmonicScattering._scatter
+    original = dispatch.scatter_molecules
 
-    def counting(self, plan, positions, weights, dtype):
+    def counting(plan, positions, *args, **kwargs):
         counts["molecules"] += len(positions)
-        return original(self, plan, positions, weights, dtype)
+        return original(plan, positions, *args, **kwargs)
 
-    monkeypatch.setattr(SolidHarmonicScattering, "_scatter", counting)
+    monkeypatch.setattr(dispatch, "scatter_molecules", counting)
     return counts
 
 

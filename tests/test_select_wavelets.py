@@ -5,7 +5,7 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skscatharm import SelectWavelets, SolidHarmonicScattering
-from skscatharm._plan import wavelet_layout
+from skscatharm._core.plan import wavelet_layout
 
 SUPERSET = dict(J=2, L=1, max_order=2)
 

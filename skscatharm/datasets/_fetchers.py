@@ -30,7 +30,7 @@ from importlib import resources
 import numpy as np
 from sklearn.utils import Bunch
 
-from .._molecules import pack_molecules
+from .._core.molecules import pack_molecules
 from ._home import get_data_home
 
 #: 1 Bohr in Ångström (CODATA 2018).

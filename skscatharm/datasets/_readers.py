@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 
-from .._molecules import _from_atoms, pack_molecules
+from .._core.molecules import _from_atoms, pack_molecules
 
 _ASE_MISSING = (
     "read_molecules needs ASE to read molecule files; install it with "

@@ -5,7 +5,7 @@ from importlib import resources
 import numpy as np
 from sklearn.utils import Bunch
 
-from .._molecules import pack_molecules
+from .._core.molecules import pack_molecules
 
 
 def _read(name):

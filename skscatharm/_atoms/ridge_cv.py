@@ -13,7 +13,7 @@ from sklearn.base import _fit_context
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import StrOptions
 
-from ._atom_kernel import AtomKernelRidge, _checked_widths, summed_atom_kernels
+from .ridge import AtomKernelRidge, _checked_widths, summed_atom_kernels
 
 #: Default candidate ridges: 4 per decade from 1e-5 to 1e-1.
 DEFAULT_ALPHAS = tuple(float(a) for a in np.logspace(-5, -1, 17))

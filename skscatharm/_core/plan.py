@@ -50,6 +50,16 @@ def margin_factor(power, degree, tail_tolerance):
     return sqrt(2 * gammainccinv(shape, tail_tolerance) / power)
 
 
+def wavelet_scales(sigma_0, J):
+    """Wavelet widths ``s_j = sigma_0 2^j`` for ``j = 0..J`` (doc/definition.rst §2)."""
+    return tuple(sigma_0 * 2.0**j for j in range(J + 1))
+
+
+def first_layer_widths(scales, sigma):
+    """Widths ``t_j = sqrt(s_j² + sigma²)`` of the first-layer fields ``rho * psi_j``."""
+    return tuple(sqrt(s**2 + sigma**2) for s in scales)
+
+
 @dataclass(frozen=True)
 class ScatteringPlan:
     """Scales, widths, spacings and margins of one configuration of the transform.
@@ -91,12 +101,12 @@ class ScatteringPlan:
     @cached_property
     def scales(self):
         """Wavelet widths ``s_j = sigma_0 2^j`` for ``j = 0..J``."""
-        return tuple(self.sigma_0 * 2.0**j for j in range(self.J + 1))
+        return wavelet_scales(self.sigma_0, self.J)
 
     @cached_property
     def first_layer_widths(self):
         """Widths ``t_j = sqrt(s_j² + sigma²)`` of the first-layer fields."""
-        return tuple(sqrt(s**2 + self.sigma**2) for s in self.scales)
+        return first_layer_widths(self.scales, self.sigma)
 
     @cached_property
     def pairs(self):

@@ -9,9 +9,12 @@ molecules included, and in the final refit. joblib's ``Memory`` does the storing
 """
 
 import dataclasses
+import os
 
+import joblib
 import numpy as np
-from sklearn.utils.validation import check_memory
+
+from .._version import __version__
 
 
 def _stored_coefficients(version, plan, dtype, positions, weights, computed=None):
@@ -30,7 +33,7 @@ class MoleculeCache:
     Parameters
     ----------
     memory : str, path-like or joblib.Memory
-        Where to keep them (see ``sklearn.utils.validation.check_memory``).
+        Where to keep them: a folder, or an object with joblib's ``Memory.cache``.
     plan : ScatteringPlan
         The transform's configuration; every field enters the key.
     dtype : numpy dtype
@@ -38,11 +41,10 @@ class MoleculeCache:
     """
 
     def __init__(self, memory, plan, dtype):
-        from . import __version__  # a new release may change the numbers
-
-        self._cached = check_memory(memory).cache(
-            _stored_coefficients, ignore=["computed"]
-        )
+        if isinstance(memory, str | os.PathLike):
+            memory = joblib.Memory(location=memory, verbose=0)
+        self._cached = memory.cache(_stored_coefficients, ignore=["computed"])
+        # The version is in the key: a new release may change the numbers.
         self._key = (__version__, dataclasses.astuple(plan), np.dtype(dtype).name)
 
     def lookup(self, positions, weights):

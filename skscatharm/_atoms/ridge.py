@@ -21,8 +21,8 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from ._atom_fields import atom_fields
-from ._molecules import as_molecules
+from .._core.molecules import as_molecules
+from .fields import atom_fields
 
 #: Kernel values computed at once (two arrays of this many doubles, 128 MB each).
 BLOCK_DOUBLES = 2**24

@@ -1,0 +1,149 @@
+"""From molecules to coefficients: cache look-ups, batches, processes, progress.
+
+:func:`scattering_coefficients` is everything ``SolidHarmonicScattering.transform``
+does once the parameters are checked: read back the molecules already in the cache,
+grid the others in their principal axes, group molecules of similar boxes into
+batches, spread the batches over processes (joblib), and store what was computed.
+"""
+
+import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
+
+from .backend import get_backend
+from .cache import MoleculeCache
+from .geometry import pad_batch, principal_axes_positions
+from .progress import progress_bar
+from .scattering import scatter_batch
+
+#: Upper bound on the bytes of the largest work array of one GPU batch.
+GPU_BATCH_BYTES = 2 * 1024**3
+
+
+def batch_size_for(batch_size, backend_name, plan, sizes, n_channels, dtype):
+    """Molecules per batch: ``batch_size``, or for ``"auto"`` 1 on the CPU and on a
+    GPU as many as fit :data:`GPU_BATCH_BYTES` in the first layer's work array."""
+    if batch_size != "auto":
+        return int(batch_size)
+    if backend_name == "numpy":
+        return 1
+    spacing, margin = plan.first_layer_grid(0)
+    largest = max(sizes)
+    points = np.prod((largest + 2 * margin) / spacing + 1)
+    per_molecule = points * n_channels * (2 * plan.L + 1) * np.dtype(dtype).itemsize
+    return max(1, int(GPU_BATCH_BYTES // max(per_molecule, 1)))
+
+
+def _scatter_batches(backend_name, plan, dtype, batches, workers):
+    """Compute several batches in one process: list of ``(B, C, F)`` arrays."""
+    backend = get_backend(backend_name, workers=workers)
+    results = []
+    for positions_list, weights_list in batches:
+        geometry = pad_batch(positions_list, weights_list)
+        results.append(scatter_batch(backend, plan, geometry, dtype))
+    backend.free_memory()
+    return results
+
+
+def scatter_molecules(
+    plan, positions, weights, dtype, *, backend, batch_size, n_jobs, verbose
+):
+    """Coefficients of molecules given as centred positions and channel weights.
+
+    Parameters
+    ----------
+    plan : ScatteringPlan
+    positions : list of ndarray of shape (n_atoms_i, 3)
+        Positions in each molecule's principal axes.
+    weights : list of ndarray of shape (n_channels, n_atoms_i)
+    dtype : numpy dtype
+        Working precision.
+    backend : {"auto", "numpy", "cupy"}
+    batch_size : int or "auto"
+    n_jobs : int or None
+        Processes over batches on the CPU (joblib conventions); 1 on a GPU.
+    verbose : int
+        Progress bar when > 0.
+
+    Returns
+    -------
+    coefficients : ndarray of shape (n_molecules, n_channels * n_features_per_channel)
+    """
+    backend_name = get_backend(backend).name
+    n_channels = weights[0].shape[0]
+    output = np.empty((len(positions), n_channels * plan.n_features_per_channel))
+    sizes = np.array([np.ptp(p, axis=0) for p in positions])
+    # Molecules of similar boxes go together, so padding a batch costs little.
+    order = np.lexsort(sizes.T[::-1])
+    size = batch_size_for(batch_size, backend_name, plan, sizes, n_channels, dtype)
+    batches = [order[i : i + size] for i in range(0, len(order), size)]
+    payload = [([positions[i] for i in b], [weights[i] for i in b]) for b in batches]
+    n_jobs = 1 if backend_name == "cupy" else effective_n_jobs(n_jobs)
+    with progress_bar(len(positions), "scattering", verbose > 0) as advance:
+        if n_jobs == 1:
+            for indices, batch in zip(batches, payload, strict=True):
+                (result,) = _scatter_batches(
+                    backend_name, plan, dtype, [batch], workers=-1
+                )
+                output[indices] = result.reshape(len(indices), -1)
+                advance(len(indices))
+        else:
+            # A few chunks per process keep the load balanced.
+            n_chunks = min(len(batches), 4 * n_jobs)
+            chunks = [list(range(k, len(batches), n_chunks)) for k in range(n_chunks)]
+            results = Parallel(n_jobs=n_jobs, return_as="generator")(
+                delayed(_scatter_batches)(
+                    backend_name, plan, dtype, [payload[i] for i in chunk], 1
+                )
+                for chunk in chunks
+            )
+            for chunk, chunk_results in zip(chunks, results, strict=True):
+                for i, result in zip(chunk, chunk_results, strict=True):
+                    output[batches[i]] = result.reshape(len(batches[i]), -1)
+                    advance(len(batches[i]))
+    return output
+
+
+def scattering_coefficients(plan, molecules, weights, dtype, *, memory, **dispatch):
+    """Coefficients of ``molecules``, read from ``memory`` where it holds them.
+
+    Parameters
+    ----------
+    plan : ScatteringPlan
+    molecules : list of Molecule
+    weights : list of ndarray of shape (n_channels, n_atoms_i)
+        Channel weights of each molecule.
+    dtype : numpy dtype
+    memory : str, joblib.Memory or None
+        Per-molecule cache (:class:`~skscatharm._core.cache.MoleculeCache`).
+    **dispatch
+        ``backend``, ``batch_size``, ``n_jobs`` and ``verbose`` of
+        :func:`scatter_molecules`.
+
+    Returns
+    -------
+    coefficients : ndarray of shape (n_molecules, n_channels * n_features_per_channel)
+    """
+    n_channels = weights[0].shape[0] if weights else 0
+    output = np.empty((len(molecules), n_channels * plan.n_features_per_channel))
+    to_compute = list(range(len(molecules)))
+    cache = None if memory is None else MoleculeCache(memory, plan, dtype)
+    if cache is not None:
+        to_compute = []
+        for index, molecule in enumerate(molecules):
+            stored = cache.lookup(molecule.positions, weights[index])
+            if stored is None:
+                to_compute.append(index)
+            else:
+                output[index] = stored
+    if to_compute:
+        output[to_compute] = scatter_molecules(
+            plan,
+            [principal_axes_positions(molecules[i].positions) for i in to_compute],
+            [weights[i] for i in to_compute],
+            dtype,
+            **dispatch,
+        )
+    if cache is not None:
+        for index in to_compute:
+            cache.store(molecules[index].positions, weights[index], output[index])
+    return output

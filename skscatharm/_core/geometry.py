@@ -1,0 +1,84 @@
+"""Molecules placed for gridding: principal axes, padded batches and grid origins.
+
+The coefficients are invariant to rigid motions, so each molecule is gridded in its
+own principal axes (the smallest boxes). Molecules computed together are padded to a
+common number of atoms with weight-0 atoms, which add nothing to any field.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class BatchGeometry:
+    """Molecules of one batch, placed for gridding.
+
+    Attributes
+    ----------
+    positions : ndarray of shape (B, N, 3)
+        Positions (Å) in each molecule's principal axes; padding atoms sit on atom 0.
+    weights : ndarray of shape (B, C, N)
+        Channel weights; 0 for padding atoms.
+    lower, upper : ndarray of shape (B, 3)
+        Bounding box of each molecule's atoms.
+    """
+
+    positions: np.ndarray
+    weights: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+
+
+def principal_axes_positions(positions):
+    """Positions centred and expressed in their principal axes.
+
+    The coefficients are rotation invariant, so each molecule may be gridded in any
+    orientation; its principal axes give the smallest boxes.
+    """
+    centred = positions - positions.mean(axis=0)
+    if len(centred) < 2:
+        return centred
+    _, _, axes = np.linalg.svd(centred, full_matrices=False)
+    rotated = centred @ axes.T
+    if rotated.shape[1] < 3:  # fewer than 3 atoms: svd returns fewer axes
+        rotated = np.pad(rotated, ((0, 0), (0, 3 - rotated.shape[1])))
+    return rotated
+
+
+def pad_batch(positions_list, weights_list):
+    """Pad a batch of molecules into a :class:`BatchGeometry` (padding weight 0).
+
+    Parameters
+    ----------
+    positions_list : list of ndarray of shape (n_atoms_i, 3)
+    weights_list : list of ndarray of shape (n_channels, n_atoms_i)
+
+    Returns
+    -------
+    BatchGeometry
+    """
+    n_atoms = max(len(p) for p in positions_list)
+    n_batch, n_channels = len(positions_list), weights_list[0].shape[0]
+    positions = np.empty((n_batch, n_atoms, 3))
+    weights = np.zeros((n_batch, n_channels, n_atoms))
+    for index, (p, w) in enumerate(zip(positions_list, weights_list, strict=True)):
+        positions[index] = p[0]  # padding atoms sit on atom 0 with weight 0
+        positions[index, : len(p)] = p
+        weights[index, :, : len(p)] = w
+    lower = np.array([p.min(axis=0) for p in positions_list])
+    upper = np.array([p.max(axis=0) for p in positions_list])
+    return BatchGeometry(positions, weights, lower, upper)
+
+
+def grid_for(geometry, spacing, margin):
+    """Origins ``(B, 3)`` and a common shape for grids of ``spacing`` with ``margin``.
+
+    Each molecule's grid starts at its own bounding box minus the margin, so the sample
+    points of a molecule do not depend on the rest of the batch; molecules smaller than
+    the largest only get extra (negligible) points at the far end.
+    """
+    origins = geometry.lower - margin
+    extents = geometry.upper - geometry.lower + 2 * margin
+    shape = tuple(int(n) for n in np.ceil(extents.max(axis=0) / spacing) + 1)
+    return origins, shape

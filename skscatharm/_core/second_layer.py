@@ -1,0 +1,163 @@
+"""The second layer: ``S2[j1, j2, l, q] = ∫ U2[j1, j2, l]^q`` (doc/definition.rst §3).
+
+``U2 = (Σ_m |U1[j1,l] * psi_{j2,l,m}|²)^½``: the spectrum of ``U1[j1, l]`` is
+evaluated by a pruned DFT (three small matrix products) only at the frequencies of
+the coarse lattice of scale ``j2``, multiplied by the wavelet's exact Fourier
+transform, and brought back by an inverse real FFT on that coarse lattice.
+"""
+
+from functools import lru_cache
+from math import ceil, pi
+
+import numpy as np
+from scipy.fft import next_fast_len
+
+from .harmonics import (
+    monomial_exponents,
+    solid_harmonic_coefficients,
+    wavelet_normalisation,
+)
+from .integrals import integrate_powers
+
+
+def _dft_matrix(xp, n_samples, spacing, frequencies, period, dtype):
+    """``exp(-i k p h)`` for lattice frequencies ``k = 2 pi n / period``."""
+    phase = -2 * pi * np.outer(frequencies, np.arange(n_samples)) * spacing / period
+    return xp.asarray(np.exp(1j * phase), dtype=dtype)
+
+
+def pruned_spectrum(backend, fields, fine_spacing, coarse_shape, period, dtype):
+    """Fourier transform of grid fields at the frequencies of a coarse periodic lattice.
+
+    Equals an FFT of the fields zero-padded to ``period`` at the fine spacing, cropped
+    to the ``coarse_shape`` lowest frequencies (half of the last axis, as ``rfftn``),
+    but costs three small matrix products instead of a large FFT.
+
+    Parameters
+    ----------
+    fields : array of shape (B, Nx, Ny, M, Nz)
+        Real fields on the fine grid; ``M`` stacks channels and degrees.
+    fine_spacing : float
+    coarse_shape : tuple of 3 int
+    period : ndarray of shape (3,)
+        Lattice period per axis; must exceed each fine grid's length.
+    dtype : numpy dtype
+        Real dtype of the fields.
+
+    Returns
+    -------
+    spectrum : array of shape (B, Kx, Ky, M, Kz // 2 + 1), complex
+        ``fine_spacing³ Σ_p f(p) exp(-i k·(p - origin))``.
+    """
+    xp = backend.xp
+    n_batch, nx, ny, n_fields, nz = fields.shape
+    kx, ky, kz = coarse_shape
+    complex_dtype = np.result_type(dtype, np.complex64)
+    # Last axis: real input, so the cosine and sine parts are one real product whose
+    # interleaved columns are read back as complex numbers.
+    z_dft = _dft_matrix(np, nz, fine_spacing, np.arange(kz // 2 + 1), period[2], None)
+    z_real = np.empty((nz, 2 * (kz // 2 + 1)))
+    z_real[:, 0::2] = z_dft.real.T
+    z_real[:, 1::2] = z_dft.imag.T
+    # One matrix product over all lines (a stacked matmul would loop over tiny ones).
+    spectrum = xp.matmul(fields.reshape(-1, nz), xp.asarray(z_real, dtype=dtype))
+    spectrum = spectrum.view(complex_dtype)  # (B * Nx * Ny * M, Kz/2+1)
+    y_dft = _dft_matrix(
+        xp, ny, fine_spacing, np.fft.fftfreq(ky, 1 / ky), period[1], complex_dtype
+    )
+    spectrum = xp.matmul(y_dft, spectrum.reshape(n_batch, nx, ny, -1))
+    x_dft = _dft_matrix(
+        xp, nx, fine_spacing, np.fft.fftfreq(kx, 1 / kx), period[0], complex_dtype
+    )
+    spectrum = xp.matmul(x_dft, spectrum.reshape(n_batch, nx, -1))
+    return spectrum.reshape(n_batch, kx, ky, n_fields, kz // 2 + 1) * fine_spacing**3
+
+
+#: Wavelet spectra kept per process. One molecule needs ``n_pairs * (L + 1)`` of them
+#: (12 by default, about 70 MB in all for a QM9-sized molecule); molecules of similar
+#: size share their lattices, and the transformer processes them sorted by size.
+WAVELET_CACHE_SIZE = 16
+
+
+@lru_cache(maxsize=WAVELET_CACHE_SIZE)
+def wavelet_spectrum(degree, width, coarse_shape, spacing):
+    """Exact ``psî_{s,l,m}(k) / spacing³`` of SPEC §2 on the half lattice of ``rfftn``.
+
+    The lattice has ``coarse_shape`` points ``spacing`` apart (period ``shape *
+    spacing``); the factor ``1 / spacing³`` turns the inverse FFT's sum into an
+    integral. Returns a read-only complex128 array of shape
+    ``(2l+1, Kx, Ky, Kz // 2 + 1)``:
+    ``c_l (2 pi)^{3/2} (-i)^l exp(-s²|k|²/2) R_lm(s k) / spacing³``. It depends on
+    the molecule only through the lattice shape, which ``next_fast_len`` draws from
+    a short list, so it is cached.
+    """
+    kx, ky, kz = coarse_shape
+    period = np.array(coarse_shape) * spacing
+    axes = (
+        2 * pi * np.fft.fftfreq(kx, 1 / kx) / period[0],
+        2 * pi * np.fft.fftfreq(ky, 1 / ky) / period[1],
+        2 * pi * np.arange(kz // 2 + 1) / period[2],
+    )
+    sx, sy, sz = (width * k for k in axes)
+    envelope = np.exp(
+        -0.5
+        * (sx[:, None, None] ** 2 + sy[None, :, None] ** 2 + sz[None, None, :] ** 2)
+    )
+    exponents = monomial_exponents(degree)
+    monomials = np.stack(
+        [
+            sx[:, None, None] ** a * sy[None, :, None] ** b * sz[None, None, :] ** c
+            for a, b, c in exponents
+        ]
+    )
+    harmonics = np.tensordot(solid_harmonic_coefficients(degree), monomials, axes=1)
+    factor = wavelet_normalisation(degree) * (2 * pi) ** 1.5 * (-1j) ** degree
+    spectrum = (factor * spacing**-3) * harmonics * envelope
+    spectrum.setflags(write=False)
+    return spectrum
+
+
+def second_layer_integrals(
+    backend, plan, geometry, first_moduli, fine_origins, fine_spacing, j1, j2, dtype
+):
+    """``S2[j1, j2, l, q]`` for every channel and degree, shape ``(B, C, L+1, |Q|)``.
+
+    Parameters
+    ----------
+    first_moduli : array of shape (B, Nx, Ny, C, L+1, Nz)
+        ``U1[j1, l]`` on the fine grid of scale ``j1``.
+    """
+    xp = backend.xp
+    n_batch, nx, ny, n_channels, n_degrees, nz = first_moduli.shape
+    coarse_spacing, margin = plan.second_layer_grid(j1, j2)
+    extents = (geometry.upper - geometry.lower).max(axis=0) + 2 * margin
+    fine_lengths = np.array([nx, ny, nz]) * fine_spacing
+    coarse_shape = tuple(
+        next_fast_len(ceil(max(length, fine) / coarse_spacing), real=True)
+        for length, fine in zip(extents, fine_lengths, strict=True)
+    )
+    period = np.array(coarse_shape) * coarse_spacing
+    spectrum = pruned_spectrum(
+        backend,
+        first_moduli.reshape(n_batch, nx, ny, n_channels * n_degrees, nz),
+        fine_spacing,
+        coarse_shape,
+        period,
+        dtype,
+    ).reshape(n_batch, *coarse_shape[:2], n_channels, n_degrees, -1)
+    # (B, C, L+1, Kx, Ky, Kz/2+1), contiguous: each degree's slice is read per order.
+    spectrum = xp.ascontiguousarray(spectrum.transpose(0, 3, 4, 1, 2, 5))
+    integrals = []
+    for degree in range(n_degrees):
+        wavelet = backend.asarray(
+            wavelet_spectrum(degree, plan.scales[j2], coarse_shape, coarse_spacing),
+            dtype=spectrum.dtype,
+        )
+        fields = backend.irfftn(
+            spectrum[:, :, degree, None] * wavelet[None, None], coarse_shape
+        )  # (B, C, 2l+1, Kx, Ky, Kz)
+        squared = xp.einsum("bcmxyz,bcmxyz->bcxyz", fields, fields)
+        integrals.append(
+            integrate_powers(xp, squared, plan.Q, coarse_spacing**3, (2, 3, 4))
+        )
+    return xp.stack(integrals, axis=2)
