@@ -48,7 +48,7 @@ class KymatioQM7:
         self.channels = resolve_channels(("full", "valence", "core"))
 
     def coefficients(self, Z, R):
-        """Coefficients of one molecule, our column order, Å units (SPEC.md §6)."""
+        """Coefficients of one molecule, our column order, Å units (doc/definition.rst §6)."""
         # Centred, longest axis along the longest grid side, in voxel units.
         positions = principal_axes_positions(np.asarray(R, float)) / self.voxel
         weights = channel_weights(self.channels, np.asarray(Z), 0)

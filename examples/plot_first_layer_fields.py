@@ -14,7 +14,7 @@ and the first-order coefficients are its integral powers
 :math:`U_1[j, l]` on the plane through a molecule spanned by its two principal axes,
 for every scale :math:`j` and degree :math:`l` of the default transform.
 
-The fields are evaluated from their closed form (SPEC §4 of the project, the same
+The fields are evaluated from their closed form (doc/definition.rst §4 of the project, the same
 identity the transform uses): a Gaussian of width :math:`\sigma` convolved with a
 wavelet of width :math:`s` is a wavelet of width :math:`t = \sqrt{s^2 + \sigma^2}`,
 

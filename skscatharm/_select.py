@@ -1,7 +1,7 @@
 """Keep some columns of scattering coefficients: sweeps without new convolutions.
 
 Every integral power is read off the same fields, and the power is the fastest-varying
-index of the scattering output (SPEC.md column order), so the coefficients of a subset
+index of the scattering output (the column order of doc/definition.rst §3), so the coefficients of a subset
 of powers are a fixed set of columns of the coefficients of a superset. The same holds
 for scales and degrees: the coefficients of ``J=1, L=2`` are columns of those of
 ``J=2, L=3`` (each to the accuracy contract: the grids of a larger transform may be

@@ -1,4 +1,4 @@
-"""An independent, brute-force computation of the coefficients of SPEC.md §3.
+"""An independent, brute-force computation of the coefficients of doc/definition.rst §3.
 
 Nothing here uses the package's closed forms, monomial harmonics, pruned DFT or
 per-scale grids: the density is sampled on one large periodic grid, every convolution

@@ -1,4 +1,4 @@
-"""Accuracy contract (SPEC.md §5) against references computed independently.
+"""Accuracy contract (doc/definition.rst §5) against references computed independently.
 
 ``tests/_reference.py`` samples the density on one large periodic grid and does every
 convolution with full FFTs (kymatio's method, at a much finer spacing and larger box):

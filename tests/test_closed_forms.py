@@ -1,4 +1,4 @@
-"""Exact identities of SPEC.md §4 on real QM7/QM9 molecules, for every channel."""
+"""Exact identities of doc/definition.rst §4 on real QM7/QM9 molecules, for every channel."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""The solid harmonic basis and the wavelet normalisation of SPEC.md §2."""
+"""The solid harmonic basis and the wavelet normalisation of doc/definition.rst §2."""
 
 from math import gamma, pi
 
@@ -56,7 +56,7 @@ def test_same_modulus_as_complex_spherical_harmonics(degree):
 
 @pytest.mark.parametrize("degree", range(6))
 def test_wavelet_modulus_integrates_to_one(degree):
-    """∫ (Σ_m |psi_{s,l,m}(u)|²)^½ du = 1 (SPEC §2), by radial quadrature."""
+    """∫ (Σ_m |psi_{s,l,m}(u)|²)^½ du = 1 (doc/definition.rst §2), by radial quadrature."""
     c_l = wavelet_normalisation(degree)
     angular = np.sqrt((2 * degree + 1) / (4 * pi))  # (Σ_m |Y_lm|²)^½
     integrand = lambda r: 4 * pi * r**2 * c_l * r**degree * np.exp(-r * r / 2) * angular  # noqa: E731

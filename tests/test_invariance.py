@@ -1,4 +1,4 @@
-"""Invariances of SPEC.md §5: rotation, reflection, translation, permutation, batch."""
+"""Invariances of doc/definition.rst §5: rotation, reflection, translation, permutation, batch."""
 
 import numpy as np
 import pytest

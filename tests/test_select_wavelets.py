@@ -47,7 +47,7 @@ def test_selection_equals_smaller_transform(superset, kept):
 
 
 def test_layout_matches_spec_and_plan():
-    # SPEC §3: |Q| (1 + (J+1)(L+1) + J(J+1)/2 (L+1)) per channel for max_order 2.
+    # doc/definition.rst §3: |Q| (1 + (J+1)(L+1) + J(J+1)/2 (L+1)) per channel for max_order 2.
     J, L, n_q = 4, 3, 4
     order, j1, j2, degree = wavelet_layout(J, L, 2, n_q)
     assert order.size == n_q * (1 + (J + 1) * (L + 1) + J * (J + 1) // 2 * (L + 1))

@@ -1,11 +1,11 @@
 """Check kymatio's filters and our conversion of its output (independent of skscatharm).
 
-1. Filters: kymatio's Fourier filters ``solid_harmonic_3d`` against SPEC.md §2
+1. Filters: kymatio's Fourier filters ``solid_harmonic_3d`` against doc/definition.rst §2
    (normalisation c_l, scales s_j = sigma_0 2^j, per m up to kymatio's angle convention).
 2. Layout of S1/S2: kymatio on a small grid against an independent numpy FFT of the
-   same density with the SPEC §2 filters, every (j, l, q) and (j1, j2, l, q).
+   same density with the doc/definition.rst §2 filters, every (j, l, q) and (j1, j2, l, q).
 3. Units: kymatio's QM7 pipeline (192x128x96, sigma = 2 voxels, h = 0.1126 Å)
-   converted to Å against the exact values of SPEC §4: S1[j,l,2] (pairwise 1F1 sum),
+   converted to Å against the exact values of doc/definition.rst §4: S1[j,l,2] (pairwise 1F1 sum),
    S0[1] = S1[j,0,1] = sum w, and S0[2] = sum w w' g_{sqrt2 sigma}(r - r').
 
 Run: ``python benchmarks/kymatio_baseline/check_conversion.py``.
@@ -24,14 +24,14 @@ from kymatio_qm7 import CHANNELS, KymatioQM7, get_valence, qm7_sample  # noqa: E
 
 
 def c_l(l):  # noqa: E741
-    """SPEC.md §2 normalisation."""
+    """doc/definition.rst §2 normalisation."""
     return 1 / (
         np.sqrt(4 * np.pi * (2 * l + 1)) * 2 ** ((l + 1) / 2) * gamma((l + 3) / 2)
     )
 
 
 def spec_filters_hat(shape, s, l, angles="spec"):  # noqa: E741
-    """SPEC §2 psî_{s,l,m}(k), m = -l..l, on the FFT frequencies of ``shape``.
+    """doc/definition.rst §2 psî_{s,l,m}(k), m = -l..l, on the FFT frequencies of ``shape``.
 
     ``angles="kymatio"`` uses kymatio's angles (z = axis 0, polar measured from -z,
     azimuth = atan2(axis 1, axis 2)); "spec" uses (x, y, z) = axes (0, 1, 2).
@@ -56,7 +56,7 @@ def check_filters(shape=(48, 40, 32), sigma_0=2.0, J=2, L=3):
     from kymatio.scattering3d.filter_bank import solid_harmonic_filter_bank
 
     bank = solid_harmonic_filter_bank(*shape, J, L, sigma_0)
-    print("1. kymatio filters vs SPEC §2 (max |kym - spec| / max |spec|)")
+    print("1. kymatio filters vs doc/definition.rst §2 (max |kym - spec| / max |spec|)")
     print("   j  l   sum_m|.|^2 (norm+scale)   per m (kymatio angles)")
     worst = 0.0
     for l in range(L + 1):  # noqa: E741
@@ -74,7 +74,7 @@ def check_filters(shape=(48, 40, 32), sigma_0=2.0, J=2, L=3):
 
 
 def independent_scattering(rho, J, L, Q, sigma_0):
-    """S1 (J+1, L+1, P) and S2 (pairs, L+1, P), voxel units, SPEC §3 by numpy FFT."""
+    """S1 (J+1, L+1, P) and S2 (pairs, L+1, P), voxel units, doc/definition.rst §3 by numpy FFT."""
     rho_hat = np.fft.fftn(rho.astype(np.float64))
     pairs = [(j1, j2) for j1 in range(J + 1) for j2 in range(j1 + 1, J + 1)]
     S1 = np.zeros((J + 1, L + 1, len(Q)))
@@ -122,7 +122,7 @@ def check_layout(Z, R, shape=(64, 64, 64), h=0.25, J=2, L=3, Q=(0.5, 1, 2, 3)):
 
 
 def exact_values(Z, R, sigma, J, L, weights):
-    """SPEC §4 closed forms in Å: sum w, S0[2], S1[j, l, 2] (J+1, L+1)."""
+    """doc/definition.rst §4 closed forms in Å: sum w, S0[2], S1[j, l, 2] (J+1, L+1)."""
     d2 = cdist(R, R) ** 2
     ww = np.outer(weights, weights)
     s0_2 = (ww * np.exp(-d2 / (4 * sigma**2))).sum() / (4 * np.pi * sigma**2) ** 1.5
@@ -147,7 +147,7 @@ def check_units(n=3, J=2, L=3, Q=(0.5, 1.0, 2.0, 3.0)):
     iq1, iq2 = Q.index(1.0), Q.index(2.0)
     sigma = 2.0 * model.h
     print(
-        f"\n3. kymatio QM7 pipeline in Å vs SPEC §4 exact values (QM7 molecules {idx})"
+        f"\n3. kymatio QM7 pipeline in Å vs doc/definition.rst §4 exact values (QM7 molecules {idx})"
     )
     print(f"   h = {model.h:.6f} Å, sigma = {sigma:.6f} Å, grid {model.shape}")
     err = {}

@@ -1,7 +1,7 @@
 """kymatio 0.3.0's QM7 pipeline (examples/3d/scattering3d_qm7_torch.py), numpy frontend.
 
 Reproduces the example step by step and returns the coefficients in skscatharm's
-column order, converted to Ångström units (SPEC.md §6: S_Å(q) = S_vox(q) h^{3-3q}).
+column order, converted to Ångström units (doc/definition.rst §6: S_Å(q) = S_vox(q) h^{3-3q}).
 
 Pipeline of the example (``fetch_qm7(align=True)`` + ``get_qm7_positions_and_charges``
 + ``compute_qm7_solid_harmonic_scattering_coefficients``):
@@ -55,7 +55,7 @@ def qm7_voxel_size(sigma_voxels=2.0, overlapping_precision=OVERLAPPING_PRECISION
 
 
 def get_valence(charges):
-    """The example's valence charges (0 for Z > 18; SPEC.md §1 has Z - 18 there)."""
+    """The example's valence charges (0 for Z > 18; doc/definition.rst §1 has Z - 18 there)."""
     return (
         charges * (charges <= 2)
         + (charges - 2) * np.logical_and(charges > 2, charges <= 10)

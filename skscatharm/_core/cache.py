@@ -2,7 +2,7 @@
 
 A molecule's coefficients depend only on its atoms, its positions, its channel
 weights and the parameters that define the transform (the :class:`ScatteringPlan`
-and the working precision), not on the other molecules of the input (SPEC.md §5).
+and the working precision), not on the other molecules of the input (doc/definition.rst §5).
 So they can be stored per molecule under that key and read back whenever the same
 molecule is met again: in every split and every candidate of a grid search, held-out
 molecules included, and in the final refit. joblib's ``Memory`` does the storing.

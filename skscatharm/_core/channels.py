@@ -1,4 +1,4 @@
-"""Channel weights ``w_c(Z)``: the charges each density channel puts on an atom (SPEC §1)."""
+"""Channel weights ``w_c(Z)``: the charges each density channel puts on an atom (doc/definition.rst §1)."""
 
 from collections.abc import Callable, Mapping
 from numbers import Real

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .molecules import pad_ragged
+
 
 @dataclass
 class BatchGeometry:
@@ -47,7 +49,9 @@ def principal_axes_positions(positions):
 
 
 def pad_batch(positions_list, weights_list):
-    """Pad a batch of molecules into a :class:`BatchGeometry` (padding weight 0).
+    """Pad a batch of molecules into a :class:`BatchGeometry`.
+
+    Padding atoms sit at the origin with weight 0, so they add nothing to any field.
 
     Parameters
     ----------
@@ -58,14 +62,8 @@ def pad_batch(positions_list, weights_list):
     -------
     BatchGeometry
     """
-    n_atoms = max(len(p) for p in positions_list)
-    n_batch, n_channels = len(positions_list), weights_list[0].shape[0]
-    positions = np.empty((n_batch, n_atoms, 3))
-    weights = np.zeros((n_batch, n_channels, n_atoms))
-    for index, (p, w) in enumerate(zip(positions_list, weights_list, strict=True)):
-        positions[index] = p[0]  # padding atoms sit on atom 0 with weight 0
-        positions[index, : len(p)] = p
-        weights[index, :, : len(p)] = w
+    positions = pad_ragged(positions_list, axis=0)
+    weights = pad_ragged(weights_list, axis=1)
     lower = np.array([p.min(axis=0) for p in positions_list])
     upper = np.array([p.max(axis=0) for p in positions_list])
     return BatchGeometry(positions, weights, lower, upper)

@@ -1,4 +1,4 @@
-"""Real solid harmonics as polynomials, and the wavelet normalisation of SPEC.md §2.
+"""Real solid harmonics as polynomials, and the wavelet normalisation of doc/definition.rst §2.
 
 A solid harmonic of degree ``l`` is ``R_lm(u) = |u|^l Y_lm(u/|u|)``: a homogeneous
 harmonic polynomial of degree ``l``. Writing it as a combination of the monomials
@@ -115,7 +115,7 @@ def solid_harmonic_coefficients(degree):
 
 
 def wavelet_normalisation(degree):
-    """The constant ``c_l`` of SPEC.md §2.
+    """The constant ``c_l`` of doc/definition.rst §2.
 
     It makes ``∫ (Σ_m |psi_{s,l,m}(u)|²)^½ du = 1`` for every width ``s``.
 

@@ -203,3 +203,35 @@ def as_molecules(X):
                 f"an (n_atoms, 4) array; got {what}"
             )
     return molecules
+
+
+def pad_ragged(arrays, axis=0, dtype=np.float64):
+    """Stack arrays that differ in length along ``axis``, zero-padded to the longest.
+
+    The one padding helper of the package: molecules of different sizes become the
+    rows of one array (padding atoms have atomic number 0 or weight 0, so they add
+    nothing to any field).
+
+    Parameters
+    ----------
+    arrays : sequence of ndarray
+        Equal shapes except along ``axis``.
+    axis : int, default=0
+        The ragged axis of each array.
+    dtype : numpy dtype, default=float64
+
+    Returns
+    -------
+    padded : ndarray of shape (len(arrays), ...)
+        ``padded[i]`` holds ``arrays[i]`` at the start of ``axis``, then zeros.
+    """
+    arrays = [np.asarray(a) for a in arrays]
+    length = max((a.shape[axis] for a in arrays), default=0)
+    shape = list(arrays[0].shape) if arrays else [0]
+    shape[axis] = length
+    padded = np.zeros((len(arrays), *shape), dtype=dtype)
+    for row, array in enumerate(arrays):
+        index = [slice(None)] * array.ndim
+        index[axis] = slice(0, array.shape[axis])
+        padded[(row, *index)] = array
+    return padded

@@ -1,4 +1,4 @@
-"""Where each field is sampled: scales, grid spacings and box margins (SPEC.md §4).
+"""Where each field is sampled: scales, grid spacings and box margins (doc/definition.rst §4).
 
 Every field the transform integrates is a smooth field of some width ``w`` (a sum of
 Gaussians of width ``w`` times polynomials) or the modulus of one. It is sampled on its
@@ -173,7 +173,7 @@ def wavelet_layout(J, L, max_order, n_powers):
     order, j1, j2, degree : ndarrays of int of shape (n_columns,)
         Order of each column (0, 1 or 2), its first- and second-layer scale indices
         (-1 where there is none) and its degree (0 for ``S0``), in the transform's
-        column order (SPEC.md §3).
+        column order (doc/definition.rst §3).
     """
     rows = [(0, -1, -1, 0)]
     if max_order >= 1:

@@ -26,7 +26,7 @@ from .second_layer import second_layer_integrals
 def zeroth_order(backend, plan, geometry, dtype):
     """``S0[q]`` for every channel, shape ``(B, C, |Q|)``.
 
-    In closed form when every power has one (SPEC §4): ``S0[1] = Σ_n w_n`` (for
+    In closed form when every power has one (doc/definition.rst §4): ``S0[1] = Σ_n w_n`` (for
     weights that are all non-negative, where ``|rho| = rho``) and
     ``S0[2] = Σ_{n,n'} w_n w_n' g_{sqrt(2) sigma}(r_n - r_n')``. Otherwise on the
     density grid, the finest of the transform, for every power: one computation

@@ -81,7 +81,7 @@ WAVELET_CACHE_SIZE = 16
 
 @lru_cache(maxsize=WAVELET_CACHE_SIZE)
 def wavelet_spectrum(degree, width, coarse_shape, spacing):
-    """Exact ``psî_{s,l,m}(k) / spacing³`` of SPEC §2 on the half lattice of ``rfftn``.
+    """Exact ``psî_{s,l,m}(k) / spacing³`` of doc/definition.rst §2 on the half lattice of ``rfftn``.
 
     The lattice has ``coarse_shape`` points ``spacing`` apart (period ``shape *
     spacing``); the factor ``1 / spacing³`` turns the inverse FFT's sum into an
