@@ -8,19 +8,23 @@
    converted to Å against the exact values of doc/definition.rst §4: S1[j,l,2] (pairwise 1F1 sum),
    S0[1] = S1[j,0,1] = sum w, and S0[2] = sum w w' g_{sqrt2 sigma}(r - r').
 
-Run: ``python benchmarks/kymatio_baseline/check_conversion.py``.
+Run: ``python -m benchmarks.kymatio_baseline.check_conversion --data ../shared/data``.
 """
 
-import os
-import sys
+import argparse
+from pathlib import Path
 
 import numpy as np
 from scipy.spatial.distance import cdist
 from scipy.special import gamma, hyp1f1, sph_harm_y
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _shim import load_kymatio  # noqa: E402
-from kymatio_qm7 import CHANNELS, KymatioQM7, get_valence, qm7_sample  # noqa: E402
+from benchmarks.kymatio_baseline._shim import load_kymatio
+from benchmarks.kymatio_baseline.qm7_example import (
+    CHANNELS,
+    KymatioQM7,
+    get_valence,
+    qm7_sample,
+)
 
 
 def c_l(l):  # noqa: E741
@@ -137,8 +141,8 @@ def exact_values(Z, R, sigma, J, L, weights):
     return weights.sum(), s0_2, s1_2
 
 
-def check_units(n=3, J=2, L=3, Q=(0.5, 1.0, 2.0, 3.0)):
-    idx, Z, R = qm7_sample(16)
+def check_units(data_folder, n=3, J=2, L=3, Q=(0.5, 1.0, 2.0, 3.0)):
+    idx, Z, R = qm7_sample(data_folder, 16)
     Z, R, idx = Z[:n], R[:n], idx[:n]
     model = KymatioQM7(Q, J, L)
     X = model.coefficients(Z, R)
@@ -177,13 +181,23 @@ def check_units(n=3, J=2, L=3, Q=(0.5, 1.0, 2.0, 3.0)):
     return max(max(e) for e in err.values())
 
 
-if __name__ == "__main__":
+def main():
+    """Run the three checks and print the worst error of each."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--data", type=Path, default=Path("../shared/data"), help="folder of qm7.npz"
+    )
+    args = parser.parse_args()
     worst_filters = check_filters()
-    _, Zs, Rs = qm7_sample(16)
+    _, Zs, Rs = qm7_sample(args.data, 16)
     small = int(np.argmin([len(z) for z in Zs]))
     worst_layout = check_layout(Zs[small], Rs[small])
-    worst_units = check_units()
+    worst_units = check_units(args.data)
     print(
         f"\nworst: filters {worst_filters:.1e}, layout {worst_layout:.1e}, "
         f"units {worst_units:.1e}"
     )
+
+
+if __name__ == "__main__":
+    main()

@@ -5,12 +5,11 @@ Q = (0.5, 1, 2, 3), max_order = 2). kymatio runs its example's 192x128x96 grid o
 molecules (its cost does not depend on the molecule); skscatharm runs a random QM7 and
 QM9 sample. Speeds are reported as ratios measured in the same process.
 
-Usage: python benchmarks/bench_throughput.py --data ../shared/data [--n 40] [--n-kymatio 3]
+Usage: python -m benchmarks.speed.throughput --data ../shared/data [--n 40] [--n-kymatio 3]
 """
 
 import argparse
 import resource
-import sys
 import time
 import tracemalloc
 from pathlib import Path
@@ -18,8 +17,6 @@ from pathlib import Path
 import numpy as np
 
 from skscatharm import SolidHarmonicScattering, pack_molecules
-
-sys.path.insert(0, str(Path(__file__).parent))
 
 
 def _unpad(row):
@@ -56,7 +53,8 @@ def main():
     X9 = pack_molecules(qm9["Z"], qm9["R"])
     X9 = X9[np.sort(rng.choice(len(X9), args.n, False))]
 
-    from kymatio_baseline import KymatioQM7
+    # Imported here so that --help works without kymatio installed.
+    from benchmarks.kymatio_baseline.matched_width import KymatioQM7
 
     kymatio = KymatioQM7()
     kymatio_values, start = [], time.perf_counter()

@@ -16,7 +16,7 @@ scaling, the medians and the dressed atoms are fit on the training molecules onl
 Prints each candidate's inner-CV error, each fold's MAE and choice, then the mean and
 spread.
 
-Usage: OPENBLAS_NUM_THREADS=2 python benchmarks/qm7_atom_kernel.py --data ../shared/data
+Usage: OPENBLAS_NUM_THREADS=2 python -m benchmarks.qm7.atom_kernel --data ../shared/data
     [--J 2] [--widths 0.25 0.5 0.25,0.5,1] [--predictions out.npz]
 """
 
@@ -27,6 +27,11 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import KFold
 
+from benchmarks.common.atom_kernel import (
+    add_widths_argument,
+    print_candidates,
+    widths_label,
+)
 from skscatharm import AtomKernelRidgeCV, pack_molecules
 from skscatharm._atoms.ridge_cv import DEFAULT_ALPHAS
 
@@ -45,38 +50,6 @@ def evaluate_fold(molecules, target, train, test, args, seed):
     model.fit(molecules[train], target[train])
     print_candidates(model)
     return model.predict(molecules[test]), model.widths_, model.alpha_
-
-
-def print_candidates(model, prefix="", digits=3):
-    """Each candidate width set's best inner-CV error, and the ridge it had."""
-    for candidate, errors in zip(model.widths, model.cv_errors_, strict=True):
-        best = int(np.argmin(errors))
-        print(
-            f"  {prefix}widths {_label(candidate)}: inner-CV MAE "
-            f"{errors[best]:.{digits}f} at alpha {model.alphas[best]:.1e}",
-            flush=True,
-        )
-
-
-def _label(widths):
-    return ",".join(f"{w:g}" for w in np.atleast_1d(widths))
-
-
-def width_set(text):
-    """A ``--widths`` argument: one width or several joined by commas."""
-    return tuple(float(w) for w in text.split(","))
-
-
-def add_widths_argument(parser):
-    """``--widths``: candidate width sets, by default 0.25, 0.5, (0.25, 0.5) and
-    (0.25, 0.5, 1)."""
-    parser.add_argument(
-        "--widths",
-        type=width_set,
-        nargs="+",
-        default=[(0.25,), (0.5,), (0.25, 0.5), (0.25, 0.5, 1.0)],
-        metavar="W[,W...]",
-    )
 
 
 def main():
@@ -110,7 +83,7 @@ def main():
         rmse = np.sqrt(((predicted - target[test]) ** 2).mean())
         print(
             f"fold {k}: MAE {maes[-1]:.3f} RMSE {rmse:.3f} kcal/mol, widths "
-            f"{_label(width)}, alpha {alpha:.1e} ({time.perf_counter() - start:.0f} s)",
+            f"{widths_label(width)}, alpha {alpha:.1e} ({time.perf_counter() - start:.0f} s)",
             flush=True,
         )
         if args.predictions is not None:

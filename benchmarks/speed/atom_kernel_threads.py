@@ -7,7 +7,7 @@ widths, alternating one thread and ``--threads`` threads ``--repeats`` times in 
 same process and keeping each one's best wall time, and checks that both give the
 same kernel to the last bit.
 
-Usage: OPENBLAS_NUM_THREADS=2 python benchmarks/bench_atom_kernel_threads.py
+Usage: OPENBLAS_NUM_THREADS=2 python -m benchmarks.speed.atom_kernel_threads
     --data ../shared/data [--n 3000] [--threads 2]
 """
 

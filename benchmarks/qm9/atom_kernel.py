@@ -1,39 +1,37 @@
 """QM9 subset, 16,000 train / 4,000 test: AtomKernelRidge for U0 and Cv.
 
-The split is that of ``qm9_subset.py`` (``default_rng(seed).permutation`` of the
+The split is that of ``benchmarks.qm9.coefficient_models`` (``default_rng(seed).permutation`` of the
 20,000 molecules, the first 16,000 train). For each target, the width set and the
 ridge are chosen by :class:`~skscatharm.AtomKernelRidgeCV` (5 shuffled inner folds)
 on the first ``--select-n`` training molecules, a part of the training set only:
-the eigendecompositions of the full cross-validation would cost hours on 2 cores
-(16,000-molecule kernels). The chosen model is then refit on all the training
+the eigendecompositions of the full cross-validation would cost hours on two cores
+(12,800-molecule kernels). The chosen model is then refit on all the training
 molecules and scored once on the test molecules. A ridge chosen on fewer molecules
 tends to be larger than the best one for all of them, so the score is if anything
 pessimistic.
 
-Usage: python benchmarks/qm9_atom_kernel.py --data ../shared/data [--targets U0 Cv]
+Usage: python -m benchmarks.qm9.atom_kernel --data ../shared/data [--targets U0 Cv]
     [--select-n 6000] [--widths 0.25 0.5 0.25,0.5 0.25,0.5,1] [--n-jobs -1]
 """
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 from sklearn.model_selection import KFold
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from qm7_atom_kernel import add_widths_argument, print_candidates  # noqa: E402
-from qm9_subset import TARGETS  # noqa: E402
-
-from skscatharm import AtomKernelRidge, AtomKernelRidgeCV, pack_molecules  # noqa: E402
+from benchmarks.common.atom_kernel import add_widths_argument, print_candidates
+from benchmarks.common.datasets import QM9_TARGETS, qm9_split
+from skscatharm import AtomKernelRidge, AtomKernelRidgeCV, pack_molecules
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--targets", nargs="+", default=list(TARGETS), choices=TARGETS)
+    parser.add_argument(
+        "--targets", nargs="+", default=list(QM9_TARGETS), choices=QM9_TARGETS
+    )
     parser.add_argument("--n-train", type=int, default=16000)
     parser.add_argument("--seed", type=int, default=0, help="seed of the split")
     parser.add_argument("--select-n", type=int, default=6000)
@@ -49,8 +47,7 @@ def main():
 
     qm9 = np.load(args.data / "qm9_subset20k.npz")
     molecules = pack_molecules(qm9["Z"], qm9["R"])
-    order = np.random.default_rng(args.seed).permutation(len(molecules))
-    train, test = order[: args.n_train], order[args.n_train :]
+    train, test = qm9_split(len(molecules), args.n_train, args.seed)
     select = train[: args.select_n]
     print(
         f"{len(train)} training and {len(test)} test molecules; width and ridge "
@@ -58,7 +55,7 @@ def main():
         flush=True,
     )
     for name in args.targets:
-        key, unit = TARGETS[name]
+        key, unit = QM9_TARGETS[name]
         target = qm9[key]
         start = time.perf_counter()
         search = AtomKernelRidgeCV(

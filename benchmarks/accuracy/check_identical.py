@@ -10,9 +10,9 @@ settings, and saves them; ``--compare`` then checks two such files for exact equ
 Usage::
 
     git worktree add /tmp/baseline <revision>
-    python benchmarks/check_identical.py --tree /tmp/baseline --out /tmp/before.npz
-    python benchmarks/check_identical.py --tree . --out /tmp/after.npz
-    python benchmarks/check_identical.py --compare /tmp/before.npz /tmp/after.npz
+    python -m benchmarks.accuracy.check_identical --tree /tmp/baseline --out /tmp/before.npz
+    python -m benchmarks.accuracy.check_identical --tree . --out /tmp/after.npz
+    python -m benchmarks.accuracy.check_identical --compare /tmp/before.npz /tmp/after.npz
 
 The default setting takes about 2.5 s per molecule on one core (about 30 minutes).
 """

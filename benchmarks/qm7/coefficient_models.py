@@ -5,9 +5,9 @@ model's hyperparameters are chosen by an inner 3-fold cross-validation on the tr
 folds only (mean absolute error), refit on all training folds and scored on fold k.
 Features: ``SolidHarmonicScattering()`` with its defaults (kymatio's QM7 configuration:
 3 channels, sigma = 0.2262 Å, J = 2, L = 3, Q = (0.5, 1, 2, 3); 300 features), computed
-once and cached by :mod:`_features`.
+once and cached by :mod:`benchmarks.common.features`.
 
-Usage: python benchmarks/qm7_cv.py --data ../shared/data [--oversampling 2]
+Usage: python -m benchmarks.qm7.coefficient_models --data ../shared/data [--oversampling 2]
     [--J 4] [--exclude REGEX] [--models ridge bilinear bilinear-log factorized]
 
 ``--J 4 --exclude j4`` scores the J = 3 columns of a cached J = 4 transform, so one
@@ -15,15 +15,12 @@ featurization serves several scale settings.
 """
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from _features import add_transform_arguments, dataset_features  # noqa: E402
-from _models import add_model_arguments, tuned_score  # noqa: E402
+from benchmarks.common.features import add_transform_arguments, dataset_features
+from benchmarks.common.models import add_model_arguments, tuned_score
 
 
 def evaluate(name, features, target, folds, inner_splits, n_jobs, heavy_atoms):

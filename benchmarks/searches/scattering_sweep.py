@@ -12,7 +12,7 @@ selected by ``SelectWavelets``, and the same three searches are timed:
 * transformer memory: the same pipeline with ``SolidHarmonicScattering(memory=...)``
   instead: each molecule is computed once for the whole search.
 
-Usage: python benchmarks/bench_q_sweep.py [--n 30] [--sweep {Q,wavelets}]
+Usage: python -m benchmarks.searches.scattering_sweep [--n 30] [--sweep {Q,wavelets}]
 """
 
 import argparse

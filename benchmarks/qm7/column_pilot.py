@@ -3,30 +3,27 @@
 The first ``--n`` molecules of ``qm7.npz`` (their size distribution matches the whole
 set), 5-fold shuffled CV (seed 0), ``BilinearRegressor(solver="dual")`` scored at each
 point of a small (alpha, alpha_linear) grid; prints the best CV MAE per column set.
-A pilot to choose what deserves the 5-fold protocol of ``qm7_cv.py``, not a result:
+A pilot to choose what deserves the 5-fold protocol of
+``benchmarks.qm7.coefficient_models``, not a result:
 the penalty is chosen on the same folds it is scored on.
 
-Usage: python benchmarks/qm7_subsets.py --data ../shared/data --oversampling 2
+Usage: python -m benchmarks.qm7.column_pilot --data ../shared/data --oversampling 2
     --tail-tolerance 1e-4 --J 4 [--n 3500]
 """
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 from sklearn.model_selection import KFold
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from _features import (  # noqa: E402
+from benchmarks.common.features import (
     add_transform_arguments,
     cached_features,
     kept_columns,
     transform_params,
 )
-
-from skscatharm import BilinearRegressor, pack_molecules  # noqa: E402
+from skscatharm import BilinearRegressor, pack_molecules
 
 #: Column sets: name -> regex of the feature names to drop, and whether to take logs.
 SUBSETS = {

@@ -25,23 +25,22 @@ backend/numpy_backend.py ``concatenate``): float32 array of shape
 2 for the pairs (j1, j2), j1 < j2, in lexicographic order (j1 outer); orders 1 and 2
 come in one array, order 0 is not computed by HarmonicScattering3D.
 
-CLI: ``python benchmarks/kymatio_baseline/kymatio_qm7.py --n 16 --out FILE.npz``.
+CLI: ``python -m benchmarks.kymatio_baseline.qm7_example --data ../shared/data --n 16
+--out FILE.npz``.
 """
 
 import argparse
 import functools
 import os
 import resource
-import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import scipy.fft
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _shim import load_kymatio  # noqa: E402
+from benchmarks.kymatio_baseline._shim import load_kymatio
 
-QM7_PATH = "/work/shared/data/qm7.npz"
 # Smallest interatomic distance over all of QM7, in Å (pdist over qm7.npz ``R``).
 QM7_MIN_DIST = 0.9665612589422556
 OVERLAPPING_PRECISION = 1e-1
@@ -224,9 +223,12 @@ def kymatio_coefficients(
     return model.run(list(Z_list), list(R_list_angstrom), batch_size, fft_workers)
 
 
-def qm7_sample(n, seed=0, path=QM7_PATH):
-    """Sorted indices ``default_rng(seed).choice(7165, n, replace=False)``, Z, R."""
-    data = np.load(path)
+def qm7_sample(data_folder, n, seed=0):
+    """Sorted indices ``default_rng(seed).choice(7165, n, replace=False)``, Z, R.
+
+    ``data_folder`` holds ``qm7.npz``.
+    """
+    data = np.load(Path(data_folder) / "qm7.npz")
     idx = np.sort(np.random.default_rng(seed).choice(len(data["Z"]), n, replace=False))
     Z = [data["Z"][i][data["Z"][i] > 0].astype(int) for i in idx]
     R = [data["R"][i][data["Z"][i] > 0] for i in idx]
@@ -235,6 +237,7 @@ def qm7_sample(n, seed=0, path=QM7_PATH):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--n", type=int, default=16, help="molecules in the sample")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch-size", type=int, default=8)
@@ -242,7 +245,7 @@ def main(argv=None):
     parser.add_argument("--out", default="benchmarks/_cache/kymatio_qm7_sample.npz")
     args = parser.parse_args(argv)
 
-    idx, Z, R = qm7_sample(args.n, args.seed)
+    idx, Z, R = qm7_sample(args.data, args.n, args.seed)
     t0 = time.perf_counter()
     model = KymatioQM7()
     print(f"filter bank: {time.perf_counter() - t0:.1f} s, h = {model.h:.6f} Å")

@@ -12,7 +12,7 @@ Both searches run in the same process, on the same molecules and splits; the scr
 counts the molecules each one actually featurized, times both and checks that they
 chose the same penalty with the same scores.
 
-Usage: python benchmarks/bench_pipeline_cache.py [--n 60] [--oversampling 2]
+Usage: python -m benchmarks.searches.pipeline_cache [--n 60] [--oversampling 2]
     [--J 2] [--L 3] [--n-alphas 4] [--n-splits 3] [--n-jobs -1]
 """
 

@@ -12,7 +12,7 @@ GridSearchCV also refits the scaling and the dressed atoms in each split, which
 ``AtomKernelRidgeCV`` fits once on all the molecules, so their scores differ
 slightly; both are printed with the held-out MAE of their refit models.
 
-Usage: OPENBLAS_NUM_THREADS=2 python benchmarks/bench_atom_kernel_cv.py [--n 400]
+Usage: OPENBLAS_NUM_THREADS=2 python -m benchmarks.searches.atom_kernel_cv [--n 400]
 """
 
 import argparse

@@ -10,7 +10,7 @@ which a pure speed change keeps at rounding level.
 Usage::
 
     git worktree add /tmp/baseline <revision>
-    python benchmarks/bench_revisions.py --baseline /tmp/baseline --data ../shared/data
+    python -m benchmarks.speed.revisions --baseline /tmp/baseline --data ../shared/data
 """
 
 import argparse
@@ -67,7 +67,7 @@ def main():
         "--params", default='{"oversampling": 2.0, "tail_tolerance": 1e-4}'
     )
     args = parser.parse_args()
-    here = Path(__file__).resolve().parents[1]
+    here = Path(__file__).resolve().parents[2]  # the repository root
     trees = {"baseline": args.baseline.resolve(), "this checkout": here}
     best = {name: np.inf for name in trees}
     with tempfile.TemporaryDirectory() as folder:

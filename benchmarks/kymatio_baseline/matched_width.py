@@ -1,25 +1,20 @@
-"""kymatio 0.3.0's HarmonicScattering3D as in its QM7 example, in our column order.
+"""kymatio 0.3.0's QM7-example grid at our atom width, in our column order.
 
-Install: ``pip install --no-deps kymatio==0.3.0 appdirs configparser``. kymatio 0.3.0
-imports ``scipy.special.sph_harm``, which SciPy 1.17 removed: the shim below (in this
-benchmark only, never in the package) maps it onto ``sph_harm_y``.
+Unlike :mod:`benchmarks.kymatio_baseline.qm7_example`, which reproduces the example
+to the voxel, this places the atoms with skscatharm's own centring and axes and
+channel weights, on a voxel of ``sigma / 2`` for our ``sigma``, so that each of its
+coefficients can be set beside ours (``benchmarks.speed.throughput``). One molecule
+per call.
+
+Install: ``pip install --no-deps kymatio==0.3.0 appdirs configparser``; kymatio is
+imported through :func:`benchmarks.kymatio_baseline._shim.load_kymatio`.
 """
 
 import numpy as np
-import scipy.special
 
-if not hasattr(scipy.special, "sph_harm"):
-    # Old: sph_harm(m, n, azimuth, polar); new: sph_harm_y(n, m, polar, azimuth).
-    scipy.special.sph_harm = lambda m, n, azimuth, polar: scipy.special.sph_harm_y(
-        n, m, polar, azimuth
-    )
-
-from kymatio.numpy import HarmonicScattering3D  # noqa: E402
-from kymatio.scattering3d.backend.numpy_backend import backend  # noqa: E402
-from kymatio.scattering3d.utils import generate_weighted_sum_of_gaussians  # noqa: E402
-
-from skscatharm._core.channels import channel_weights, resolve_channels  # noqa: E402
-from skscatharm._core.geometry import principal_axes_positions  # noqa: E402
+from benchmarks.kymatio_baseline._shim import load_kymatio
+from skscatharm._core.channels import channel_weights, resolve_channels
+from skscatharm._core.geometry import principal_axes_positions
 
 SHAPE = (192, 128, 96)
 
@@ -34,6 +29,7 @@ class KymatioQM7:
     """
 
     def __init__(self, sigma=0.2262, J=2, L=3, Q=(0.5, 1.0, 2.0, 3.0)):
+        HarmonicScattering3D, self._gaussians = load_kymatio()
         self.voxel = sigma / 2
         self.J, self.L, self.Q = J, L, tuple(Q)
         self.scattering = HarmonicScattering3D(
@@ -52,10 +48,12 @@ class KymatioQM7:
         # Centred, longest axis along the longest grid side, in voxel units.
         positions = principal_axes_positions(np.asarray(R, float)) / self.voxel
         weights = channel_weights(self.channels, np.asarray(Z), 0)
-        densities = generate_weighted_sum_of_gaussians(
+        densities = self._gaussians(
             self.grid, np.repeat(positions[None], len(weights), 0), weights, 2.0
         )
-        s0 = backend.compute_integrals(densities, list(self.Q))  # (C, P)
+        s0 = self.scattering.backend.compute_integrals(
+            densities, list(self.Q)
+        )  # (C, P)
         s = self.scattering(densities)  # (C, J+1 + pairs, L+1, P)
         n_first = self.J + 1
         first = s[:, :n_first].reshape(len(weights), -1)

@@ -17,8 +17,9 @@ import numpy as np
 
 from skscatharm import SolidHarmonicScattering, pack_molecules
 
+#: Where the features are kept: ``benchmarks/_cache`` unless the variable says otherwise.
 CACHE = Path(
-    os.environ.get("SKSCATHARM_BENCHMARK_CACHE", Path(__file__).parent / "_cache")
+    os.environ.get("SKSCATHARM_BENCHMARK_CACHE", Path(__file__).parents[1] / "_cache")
 )
 
 

@@ -5,7 +5,7 @@ For each molecule, the reference is the same transform at ``oversampling=8`` and
 about 40 times more accurate than ``oversampling=4``); the small-molecule check against
 the fully independent brute-force FFT computation is ``tests/test_accuracy.py``.
 
-Usage: python benchmarks/accuracy.py --data ../shared/data [--n 4] [--oversampling 2.5 4]
+Usage: python -m benchmarks.accuracy.transform_error --data ../shared/data [--n 4] [--oversampling 2.5 4]
 """
 
 import argparse

@@ -5,7 +5,7 @@ script fits ``BilinearRegressor(solver="dual")`` on random features and reports 
 peak of NumPy's traced allocations during the fit in units of ``8 n^2`` bytes (one
 float64 ``n x n`` array), beside what ``solver="auto"`` would choose at that size.
 
-Usage: python benchmarks/bench_dual_memory.py [--n 2000 4000] [--k 300]
+Usage: python -m benchmarks.memory.dual_solver [--n 2000 4000] [--k 300]
 """
 
 import argparse

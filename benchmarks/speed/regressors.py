@@ -11,8 +11,8 @@ the same run; speeds are reported as ratios to it as well as in seconds.
 
 Usage::
 
-    python benchmarks/bench_regressors.py                  # n=110000, K=300
-    python benchmarks/bench_regressors.py --n 20000 --k 100
+    python -m benchmarks.speed.regressors                  # n=110000, K=300
+    python -m benchmarks.speed.regressors --n 20000 --k 100
 """
 
 import argparse

@@ -116,8 +116,8 @@ def log_two_widths_per_atom():
     one on those and the second width's (``--J 2 --append-sigma``: 300 + 300
     columns, then the heavy-atom counts). Each tunes its own penalties by inner
     5-fold CV: the best penalties depend on the number of training molecules, and
-    with 3 folds the inner fits see only two thirds of them (on QM7 the 5-fold
-    choice lowered one member's error from 1.635 to 1.591 kcal/mol, see RESULTS).
+    with 3 folds the inner fits see only two thirds of them (benchmarks/RESULTS.md,
+    QM7).
     """
     first = slice(0, N_J2_COLUMNS)
     both = slice(0, 2 * N_J2_COLUMNS)
@@ -172,9 +172,9 @@ MODELS = {
         ),
         _prefixed(TRANSFORMED_BILINEAR_GRID, "regressor__bilinearregressor"),
     ),
-    # L-BFGS (the default solver) with its default 200 iterations: on 5,700 QM7
-    # molecules a fit takes about a minute on the 2-core machine, which is what
-    # keeps this grid small.
+    # L-BFGS (the default solver) with its default 200 iterations: a fit on 5,700
+    # QM7 molecules takes about a minute on two cores, which is what keeps this
+    # grid small.
     "factorized": (
         FactorizedBilinearRegressor(random_state=0, alpha=0.1, alpha_linear=1e-6),
         {"n_components": [4, 8, 16]},

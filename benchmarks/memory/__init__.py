@@ -1,0 +1,1 @@
+"""How much memory do the regressors' solvers need?"""

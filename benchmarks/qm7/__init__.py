@@ -1,0 +1,1 @@
+"""How accurate are the models on QM7's official 5 folds?"""

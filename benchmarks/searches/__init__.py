@@ -1,0 +1,1 @@
+"""What do caches and dedicated cross-validation save in hyperparameter searches?"""

@@ -1,0 +1,1 @@
+"""How fast are the transformer, the regressors and the atom-pair kernel?"""
