@@ -149,11 +149,11 @@ def test_bad_widths_are_rejected(sample, width):
 
 def test_kernel_blocks_do_not_change_the_result(sample, fitted, monkeypatch):
     # QM7-sized sets are computed in many row blocks; force that on the small sample.
-    from skscatharm._atoms import ridge as _atom_kernel
+    from skscatharm._atoms import kernels
 
     X, _ = sample
     expected = fitted.predict(X[80:])
-    monkeypatch.setattr(_atom_kernel, "BLOCK_DOUBLES", 500)
+    monkeypatch.setattr(kernels, "BLOCK_DOUBLES", 500)
     np.testing.assert_allclose(fitted.predict(X[80:]), expected, rtol=1e-12)
 
 
@@ -163,10 +163,10 @@ def test_threads_give_the_same_model_to_the_last_bit(
 ):
     # Small blocks, so that each element's pairs are many blocks shared by the
     # threads, and molecules are cut by block edges.
-    from skscatharm._atoms import ridge as _atom_kernel
+    from skscatharm._atoms import kernels
 
     X, y = sample
-    monkeypatch.setattr(_atom_kernel, "BLOCK_DOUBLES", 500)
+    monkeypatch.setattr(kernels, "BLOCK_DOUBLES", 500)
     serial = clone(fitted).fit(X[:80], y[:80])
     threaded = clone(fitted).set_params(n_jobs=n_jobs).fit(X[:80], y[:80])
     np.testing.assert_array_equal(threaded.dual_coef_, serial.dual_coef_)

@@ -8,7 +8,7 @@ from sklearn.base import clone
 from sklearn.model_selection import KFold
 
 from skscatharm import AtomKernelRidge, AtomKernelRidgeCV
-from skscatharm._atoms.ridge import summed_atom_kernel
+from skscatharm._atoms.kernels import summed_atom_kernel
 from skscatharm._core.molecules import as_molecules
 from skscatharm.datasets import load_qm7_sample
 

@@ -13,7 +13,8 @@ from sklearn.base import _fit_context
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import StrOptions
 
-from .ridge import AtomKernelRidge, _checked_widths, summed_atom_kernels
+from .kernels import summed_atom_kernels
+from .ridge import AtomKernelRidge, _checked_widths
 
 #: Default candidate ridges: 4 per decade from 1e-5 to 1e-1.
 DEFAULT_ALPHAS = tuple(float(a) for a in np.logspace(-5, -1, 17))
