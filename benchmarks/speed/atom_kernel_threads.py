@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from skscatharm import AtomKernelRidge, pack_molecules
-from skscatharm._atoms.ridge import summed_atom_kernels
+from skscatharm._atoms.kernels import summed_atom_kernels
 
 WIDTHS = (0.25, 0.5, 1.0)
 
