@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from skscatharm import AtomKernelRidge, SolidHarmonicScattering, atom_fields
+from skscatharm import (
+    AtomKernelRidge,
+    AtomKernelRidgeCV,
+    SolidHarmonicScattering,
+    atom_fields,
+)
 from skscatharm._core.backend import get_backend
 from skscatharm._core.channels import channel_weights, resolve_channels
 from skscatharm._core.first_layer import first_layer_squared_moduli
@@ -130,14 +135,17 @@ def test_bad_parameters(molecules, params, message):
 
 
 @pytest.mark.parametrize(
-    "params", [{"J": -1}, {"L": 1.5}, {"sigma": 0.0}, {"sigma_0": -1.0}]
+    "params",
+    [{"J": -1}, {"L": 1.5}, {"sigma": 0.0}, {"sigma_0": -1.0}, {"n_jobs": 1.5}],
 )
 def test_transformer_and_atom_models_refuse_the_same_values(molecules, params):
     """One constraint per shared parameter: every user of it refuses the same."""
-    with pytest.raises(ValueError, match=f"'{next(iter(params))}' parameter"):
+    refusal = f"'{next(iter(params))}' parameter"
+    with pytest.raises(ValueError, match=refusal):
         SolidHarmonicScattering(**params).fit(molecules)
-    with pytest.raises(ValueError, match=f"'{next(iter(params))}' parameter"):
-        AtomKernelRidge(**params).fit(molecules, np.zeros(len(molecules)))
+    for model in (AtomKernelRidge(**params), AtomKernelRidgeCV(**params, cv=2)):
+        with pytest.raises(ValueError, match=refusal):
+            model.fit(molecules, np.zeros(len(molecules)))
 
 
 def test_bad_molecule_is_named():

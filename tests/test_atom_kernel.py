@@ -7,8 +7,9 @@ import pytest
 from scipy.spatial.transform import Rotation
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
+from sklearn.utils import get_tags
 
-from skscatharm import AtomKernelRidge, atom_fields
+from skscatharm import AtomKernelRidge, AtomKernelRidgeCV, atom_fields
 from skscatharm._core.molecules import as_molecules
 from skscatharm.datasets import load_qm7_sample
 
@@ -118,6 +119,18 @@ def test_pickle_round_trip_and_grid_search(sample, fitted):
         clone(fitted), {"alpha": [1e-3, 1e-1]}, cv=2, scoring="neg_mean_absolute_error"
     ).fit(X[:60], y[:60])
     assert search.best_params_["alpha"] in (1e-3, 1e-1)
+
+
+@pytest.mark.parametrize("estimator", [AtomKernelRidge(), AtomKernelRidgeCV()])
+def test_tags_declare_a_regressor_on_molecules(estimator):
+    # They take molecules (a padded (n, max_atoms, 4) array or a sequence), as
+    # SolidHarmonicScattering does, not a 2-D feature matrix: scikit-learn's
+    # estimator checks read these tags to choose what to feed them.
+    tags = get_tags(estimator)
+    assert tags.estimator_type == "regressor"
+    assert not tags.input_tags.two_d_array
+    assert tags.input_tags.three_d_array
+    assert tags.target_tags.required and tags.target_tags.single_output
 
 
 def test_unseen_element_is_named(sample, fitted):

@@ -9,36 +9,16 @@ the QM7 5 folds it is the package's most accurate energy model
 (``benchmarks/RESULTS.md``).
 """
 
-from numbers import Integral, Real
+from numbers import Real
 
-import numpy as np
-from scipy.linalg import LinAlgError, cho_factor, cho_solve
-from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted
 
-from .._core.molecules import as_molecules
-from .descriptors import log_scaling, scaled_logs
-from .fields import atom_fields
+from .base import _BaseAtomKernelRidge, _checked_widths
 from .kernels import summed_atom_kernel
 
 
-def _checked_widths(width, name):
-    """``width`` (a number or a sequence of numbers) as a 1-D array of positive floats."""
-    widths = np.atleast_1d(np.asarray(width, dtype=np.float64))
-    if (
-        widths.ndim != 1
-        or widths.size == 0
-        or not np.all(np.isfinite(widths) & (widths > 0))
-    ):
-        raise ValueError(
-            f"{name} must be a positive number or a non-empty sequence of positive "
-            f"numbers; got {width!r}"
-        )
-    return widths
-
-
-class AtomKernelRidge(RegressorMixin, BaseEstimator):
+class AtomKernelRidge(_BaseAtomKernelRidge):
     """Kernel ridge regression of a sum of atomic energies on atom-centred fields.
 
     ``fit(X, y)`` reads the first-order fields of :func:`atom_fields` at every atom
@@ -113,15 +93,9 @@ class AtomKernelRidge(RegressorMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
+        **_BaseAtomKernelRidge._parameter_constraints,
         "width": [Interval(Real, 0, None, closed="neither"), "array-like"],
         "alpha": [Interval(Real, 0, None, closed="neither")],
-        "sigma": [Interval(Real, 0, None, closed="neither")],
-        "J": [Interval(Integral, 0, None, closed="left")],
-        "L": [Interval(Integral, 0, None, closed="left")],
-        "channels": ["array-like"],
-        "sigma_0": [None, Interval(Real, 0, None, closed="neither")],
-        "eps": [Interval(Real, 0, None, closed="neither")],
-        "n_jobs": [None, Integral],
     }
 
     def __init__(
@@ -137,30 +111,17 @@ class AtomKernelRidge(RegressorMixin, BaseEstimator):
         eps=1e-3,
         n_jobs=None,
     ):
+        super().__init__(
+            sigma=sigma,
+            J=J,
+            L=L,
+            channels=channels,
+            sigma_0=sigma_0,
+            eps=eps,
+            n_jobs=n_jobs,
+        )
         self.width = width
         self.alpha = alpha
-        self.sigma = sigma
-        self.J = J
-        self.L = L
-        self.channels = channels
-        self.sigma_0 = sigma_0
-        self.eps = eps
-        self.n_jobs = n_jobs
-
-    def _fields(self, molecules):
-        return atom_fields(
-            molecules,
-            sigma=self.sigma,
-            J=self.J,
-            L=self.L,
-            channels=self.channels,
-            sigma_0=self.sigma_0,
-        )
-
-    def _counts(self, numbers, molecule, n_molecules):
-        counts = np.zeros((n_molecules, len(self.elements_)))
-        np.add.at(counts, (molecule, np.searchsorted(self.elements_, numbers)), 1.0)
-        return counts
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -183,78 +144,3 @@ class AtomKernelRidge(RegressorMixin, BaseEstimator):
         )
         self._fit_dual(kernel, residual, self.alpha)
         return self
-
-    def _fit_atoms(self, X, y, widths):
-        """Fit everything but the dual coefficients; return the kernel's target.
-
-        The descriptors' scaling, the dressed atoms and the intercept; the target of
-        the ridge is what is left of ``y`` after the dressed atoms.
-        """
-        molecules = as_molecules(X)
-        y = np.asarray(y, dtype=np.float64)
-        if y.shape != (len(molecules),):
-            raise ValueError(
-                f"y must have shape ({len(molecules)},), one value per molecule; "
-                f"got {y.shape}"
-            )
-        if not np.all(np.isfinite(y)):
-            bad = int(np.flatnonzero(~np.isfinite(y))[0])
-            raise ValueError(f"y of molecule {bad} is not finite ({y[bad]})")
-        fields = self._fields(molecules)
-        self.widths_ = widths
-        self.elements_ = np.unique(fields.numbers)
-        self.offset_, self.scale_ = log_scaling(fields.fields, self.eps)
-        self._training_atoms = (
-            scaled_logs(fields.fields, self.offset_, self.scale_),
-            fields.molecule,
-            fields.numbers,
-            len(y),
-        )
-        self.n_atoms_fit_ = len(fields.numbers)
-        counts = self._counts(fields.numbers, fields.molecule, len(y))
-        self.dressed_atoms_, *_ = np.linalg.lstsq(counts, y, rcond=None)
-        residual = y - counts @ self.dressed_atoms_
-        self.intercept_ = float(residual.mean())
-        return residual
-
-    def _fit_dual(self, kernel, residual, alpha):
-        """Solve ``(K + alpha I) c = residual - intercept`` (``kernel`` is overwritten)."""
-        kernel[np.diag_indices_from(kernel)] += alpha
-        try:
-            factor = cho_factor(kernel, lower=True, overwrite_a=True)
-        except LinAlgError as error:
-            raise ValueError(
-                f"the kernel matrix plus alpha={alpha} is not positive definite "
-                "to rounding; increase alpha"
-            ) from error
-        self.dual_coef_ = cho_solve(factor, residual - self.intercept_)
-
-    def predict(self, X):
-        """Predict the target of molecules.
-
-        Parameters
-        ----------
-        X : sequence or ndarray
-            Molecules; every element must have been seen in training.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_molecules,)
-        """
-        check_is_fitted(self, "dual_coef_")
-        molecules = as_molecules(X)
-        fields = self._fields(molecules)
-        unseen = ~np.isin(fields.numbers, self.elements_)
-        if unseen.any():
-            row = int(np.flatnonzero(unseen)[0])
-            raise ValueError(
-                f"molecule {fields.molecule[row]}: element Z={fields.numbers[row]} "
-                f"was not in the training molecules (elements {self.elements_.tolist()})"
-            )
-        descriptors = scaled_logs(fields.fields, self.offset_, self.scale_)
-        new = (descriptors, fields.molecule, fields.numbers, len(molecules))
-        kernel = summed_atom_kernel(
-            new, self._training_atoms, self.widths_, self.n_jobs
-        )
-        counts = self._counts(fields.numbers, fields.molecule, len(molecules))
-        return counts @ self.dressed_atoms_ + self.intercept_ + kernel @ self.dual_coef_

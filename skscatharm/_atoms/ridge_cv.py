@@ -13,8 +13,8 @@ from sklearn.base import _fit_context
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import StrOptions
 
+from .base import _BaseAtomKernelRidge, _checked_widths
 from .kernels import summed_atom_kernels
-from .ridge import AtomKernelRidge, _checked_widths
 
 #: Default candidate ridges: 4 per decade from 1e-5 to 1e-1.
 DEFAULT_ALPHAS = tuple(float(a) for a in np.logspace(-5, -1, 17))
@@ -48,7 +48,7 @@ def ridge_path(kernel, target, fit, held, alphas):
     return np.array([mean + cross @ (projected / (eigenvalues + a)) for a in alphas])
 
 
-class AtomKernelRidgeCV(AtomKernelRidge):
+class AtomKernelRidgeCV(_BaseAtomKernelRidge):
     """:class:`AtomKernelRidge` with its width and ridge chosen by cross-validation.
 
     ``fit`` computes the kernel of the training molecules once for every width that
@@ -109,11 +109,7 @@ n_atoms_fit_
     """
 
     _parameter_constraints: dict = {
-        **{
-            name: constraint
-            for name, constraint in AtomKernelRidge._parameter_constraints.items()
-            if name not in ("width", "alpha")
-        },
+        **_BaseAtomKernelRidge._parameter_constraints,
         "widths": ["array-like"],
         "alphas": ["array-like"],
         "cv": ["cv_object"],
@@ -135,17 +131,19 @@ n_atoms_fit_
         eps=1e-3,
         n_jobs=None,
     ):
+        super().__init__(
+            sigma=sigma,
+            J=J,
+            L=L,
+            channels=channels,
+            sigma_0=sigma_0,
+            eps=eps,
+            n_jobs=n_jobs,
+        )
         self.widths = widths
         self.alphas = alphas
         self.cv = cv
         self.error = error
-        self.sigma = sigma
-        self.J = J
-        self.L = L
-        self.channels = channels
-        self.sigma_0 = sigma_0
-        self.eps = eps
-        self.n_jobs = n_jobs
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):

@@ -1,0 +1,167 @@
+"""What the atom-kernel models share: the fields, the dressed atoms and the ridge.
+
+:class:`~skscatharm.AtomKernelRidge` and :class:`~skscatharm.AtomKernelRidgeCV`
+model a molecule's energy as a sum of atomic energies and differ only in how they
+get the kernel's width and ridge (given, or chosen by cross-validation). Everything
+else, from the molecules to the fitted dual coefficients and the predictions, is
+here, in one private base class, so that neither model is a kind of the other.
+"""
+
+from numbers import Real
+
+import numpy as np
+from scipy.linalg import LinAlgError, cho_factor, cho_solve
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
+
+from .._core.molecules import as_molecules
+from .._parameters import N_JOBS_CONSTRAINT, WAVELET_CONSTRAINTS
+from .descriptors import log_scaling, scaled_logs
+from .fields import atom_fields
+from .kernels import summed_atom_kernel
+
+
+def _checked_widths(width, name):
+    """``width`` (a number or a sequence of numbers) as a 1-D array of positive floats."""
+    widths = np.atleast_1d(np.asarray(width, dtype=np.float64))
+    if (
+        widths.ndim != 1
+        or widths.size == 0
+        or not np.all(np.isfinite(widths) & (widths > 0))
+    ):
+        raise ValueError(
+            f"{name} must be a positive number or a non-empty sequence of positive "
+            f"numbers; got {width!r}"
+        )
+    return widths
+
+
+class _BaseAtomKernelRidge(RegressorMixin, BaseEstimator):
+    """Kernel ridge regression of a sum of atomic energies, less the choice of kernel.
+
+    A subclass's ``fit`` calls :meth:`_fit_atoms`, builds the training kernel for
+    the widths it settles on and calls :meth:`_fit_dual`; :meth:`predict` is shared.
+
+    Parameters
+    ----------
+    sigma, J, L, channels, sigma_0
+        The fields' parameters, as in :func:`~skscatharm.atom_fields`.
+    eps : float
+        Offset of the descriptors' logarithm, as a fraction of each column's median.
+    n_jobs : int or None
+        Threads that compute the kernel.
+    """
+
+    _parameter_constraints: dict = {
+        **WAVELET_CONSTRAINTS,
+        "eps": [Interval(Real, 0, None, closed="neither")],
+        "n_jobs": N_JOBS_CONSTRAINT,
+    }
+
+    def __init__(self, *, sigma, J, L, channels, sigma_0, eps, n_jobs):
+        self.sigma = sigma
+        self.J = J
+        self.L = L
+        self.channels = channels
+        self.sigma_0 = sigma_0
+        self.eps = eps
+        self.n_jobs = n_jobs
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # The input is molecules, as for SolidHarmonicScattering (a padded
+        # (n, max_atoms, 4) array or a sequence), not a feature matrix.
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        return tags
+
+    def _fields(self, molecules):
+        return atom_fields(
+            molecules,
+            sigma=self.sigma,
+            J=self.J,
+            L=self.L,
+            channels=self.channels,
+            sigma_0=self.sigma_0,
+        )
+
+    def _counts(self, numbers, molecule, n_molecules):
+        counts = np.zeros((n_molecules, len(self.elements_)))
+        np.add.at(counts, (molecule, np.searchsorted(self.elements_, numbers)), 1.0)
+        return counts
+
+    def _fit_atoms(self, X, y, widths):
+        """Fit everything but the dual coefficients; return the kernel's target.
+
+        The descriptors' scaling, the dressed atoms and the intercept; the target of
+        the ridge is what is left of ``y`` after the dressed atoms.
+        """
+        molecules = as_molecules(X)
+        y = np.asarray(y, dtype=np.float64)
+        if y.shape != (len(molecules),):
+            raise ValueError(
+                f"y must have shape ({len(molecules)},), one value per molecule; "
+                f"got {y.shape}"
+            )
+        if not np.all(np.isfinite(y)):
+            bad = int(np.flatnonzero(~np.isfinite(y))[0])
+            raise ValueError(f"y of molecule {bad} is not finite ({y[bad]})")
+        fields = self._fields(molecules)
+        self.widths_ = widths
+        self.elements_ = np.unique(fields.numbers)
+        self.offset_, self.scale_ = log_scaling(fields.fields, self.eps)
+        self._training_atoms = (
+            scaled_logs(fields.fields, self.offset_, self.scale_),
+            fields.molecule,
+            fields.numbers,
+            len(y),
+        )
+        self.n_atoms_fit_ = len(fields.numbers)
+        counts = self._counts(fields.numbers, fields.molecule, len(y))
+        self.dressed_atoms_, *_ = np.linalg.lstsq(counts, y, rcond=None)
+        residual = y - counts @ self.dressed_atoms_
+        self.intercept_ = float(residual.mean())
+        return residual
+
+    def _fit_dual(self, kernel, residual, alpha):
+        """Solve ``(K + alpha I) c = residual - intercept`` (``kernel`` is overwritten)."""
+        kernel[np.diag_indices_from(kernel)] += alpha
+        try:
+            factor = cho_factor(kernel, lower=True, overwrite_a=True)
+        except LinAlgError as error:
+            raise ValueError(
+                f"the kernel matrix plus alpha={alpha} is not positive definite "
+                "to rounding; increase alpha"
+            ) from error
+        self.dual_coef_ = cho_solve(factor, residual - self.intercept_)
+
+    def predict(self, X):
+        """Predict the target of molecules.
+
+        Parameters
+        ----------
+        X : sequence or ndarray
+            Molecules; every element must have been seen in training.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_molecules,)
+        """
+        check_is_fitted(self, "dual_coef_")
+        molecules = as_molecules(X)
+        fields = self._fields(molecules)
+        unseen = ~np.isin(fields.numbers, self.elements_)
+        if unseen.any():
+            row = int(np.flatnonzero(unseen)[0])
+            raise ValueError(
+                f"molecule {fields.molecule[row]}: element Z={fields.numbers[row]} "
+                f"was not in the training molecules (elements {self.elements_.tolist()})"
+            )
+        descriptors = scaled_logs(fields.fields, self.offset_, self.scale_)
+        new = (descriptors, fields.molecule, fields.numbers, len(molecules))
+        kernel = summed_atom_kernel(
+            new, self._training_atoms, self.widths_, self.n_jobs
+        )
+        counts = self._counts(fields.numbers, fields.molecule, len(molecules))
+        return counts @ self.dressed_atoms_ + self.intercept_ + kernel @ self.dual_coef_
