@@ -5,7 +5,8 @@ For each molecule, the reference is the same transform at ``oversampling=8`` and
 about 40 times more accurate than ``oversampling=4``); the small-molecule check against
 the fully independent brute-force FFT computation is ``tests/test_accuracy.py``.
 
-Usage: python -m benchmarks.accuracy.transform_error --data ../shared/data [--n 4] [--oversampling 2.5 4]
+Usage: python -m benchmarks.accuracy.transform_error --data ../shared/data [--n 4]
+    [--oversampling 2.5 4] [--tail-tolerance 1e-5]
 """
 
 import argparse
@@ -23,7 +24,16 @@ def main():
     parser.add_argument("--n", type=int, default=4, help="molecules per data set")
     parser.add_argument("--oversampling", type=float, nargs="+", default=[2.5, 4.0])
     parser.add_argument("--reference-oversampling", type=float, default=8.0)
+    parser.add_argument(
+        "--tail-tolerance",
+        type=float,
+        default=None,
+        help="of the compared settings (default: the transformer's own)",
+    )
     args = parser.parse_args()
+    tail = (
+        {} if args.tail_tolerance is None else {"tail_tolerance": args.tail_tolerance}
+    )
     rng = np.random.default_rng(0)
     for name, file in [("QM7", "qm7.npz"), ("QM9", "qm9_subset20k.npz")]:
         data = np.load(args.data / file)
@@ -43,7 +53,7 @@ def main():
             names = reference.get_feature_names_out()
             line = [f"{name} {index:5d} ({n_atoms[index]:2d} atoms)"]
             for oversampling in args.oversampling:
-                transform = SolidHarmonicScattering(oversampling=oversampling)
+                transform = SolidHarmonicScattering(oversampling=oversampling, **tail)
                 start = time.perf_counter()
                 values = transform.fit_transform(X[index : index + 1])[0]
                 elapsed = time.perf_counter() - start
