@@ -4,7 +4,7 @@ Atomization energies grow about linearly with the number of heavy atoms (each br
 its bonds and its hydrogens). A model of the energy per heavy atom, multiplied back by
 the count, extrapolates from the molecules of a training set to smaller and larger ones
 better than a model of the energy itself: on QM7 it lowers the error of the twelve
-bilinear models of ``benchmarks/_models.py`` on each of the 5 folds
+bilinear models of ``benchmarks/common/models.py`` on each of the 5 folds
 (``benchmarks/RESULTS.md``).
 """
 

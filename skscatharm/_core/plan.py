@@ -20,8 +20,9 @@ from scipy.special import gammainccinv
 #: kinks where the field vanishes (at density maxima for l = 1): sampling those kinks
 #: aliases into the spectrum that the second layer reads, an error that falls like
 #: ``oversampling**-4`` but swings with where the kinks sit on the grid. Measured
-#: (benchmarks/accuracy.py): the second layer is converged to 1e-4 at 2 points per
-#: width, while the first layer needs about 4 for 1e-3 in the worst case.
+#: (benchmarks/accuracy/transform_error.py): the second layer is converged to 1e-4
+#: at 2 points per width, while the first layer needs about 4 for 1e-3 in the worst
+#: case.
 SECOND_LAYER_MIN_OVERSAMPLING = 2.0
 
 
