@@ -11,6 +11,7 @@ and ridge by cross-validation from one kernel per width.
 from ._atoms.fields import atom_fields
 from ._atoms.ridge import AtomKernelRidge
 from ._atoms.ridge_cv import AtomKernelRidgeCV
+from ._atoms.sparse import SparseAtomKernelRidge
 from ._core.molecules import pack_molecules
 from ._per_atom import PerAtomRegressor
 from ._select import SelectIntegralPowers, SelectWavelets
@@ -27,6 +28,7 @@ __all__ = [
     "SelectIntegralPowers",
     "SelectWavelets",
     "SolidHarmonicScattering",
+    "SparseAtomKernelRidge",
     "pack_molecules",
     "__version__",
     "atom_fields",

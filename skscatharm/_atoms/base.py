@@ -91,11 +91,13 @@ class _BaseAtomKernelRidge(RegressorMixin, BaseEstimator):
         np.add.at(counts, (molecule, np.searchsorted(self.elements_, numbers)), 1.0)
         return counts
 
-    def _fit_atoms(self, X, y, widths):
+    def _fit_atoms(self, X, y, widths, sample_weight=None):
         """Fit everything but the dual coefficients; return the kernel's target.
 
         The descriptors' scaling, the dressed atoms and the intercept; the target of
-        the ridge is what is left of ``y`` after the dressed atoms.
+        the ridge is what is left of ``y`` after the dressed atoms. With
+        ``sample_weight``, the dressed atoms are a weighted least-squares fit and the
+        intercept a weighted mean.
         """
         molecules = as_molecules(X)
         y = np.asarray(y, dtype=np.float64)
@@ -119,9 +121,17 @@ class _BaseAtomKernelRidge(RegressorMixin, BaseEstimator):
         )
         self.n_atoms_fit_ = len(fields.numbers)
         counts = self._counts(fields.numbers, fields.molecule, len(y))
-        self.dressed_atoms_, *_ = np.linalg.lstsq(counts, y, rcond=None)
+        if sample_weight is None:
+            self.dressed_atoms_, *_ = np.linalg.lstsq(counts, y, rcond=None)
+            residual = y - counts @ self.dressed_atoms_
+            self.intercept_ = float(residual.mean())
+            return residual
+        root = np.sqrt(sample_weight)
+        self.dressed_atoms_, *_ = np.linalg.lstsq(
+            counts * root[:, None], y * root, rcond=None
+        )
         residual = y - counts @ self.dressed_atoms_
-        self.intercept_ = float(residual.mean())
+        self.intercept_ = float(np.average(residual, weights=sample_weight))
         return residual
 
     def _fit_dual(self, kernel, residual, alpha):

@@ -1,0 +1,101 @@
+"""Representative atoms of a sparse atom-kernel model, chosen per element.
+
+A sparse (Nyström, or projected-process) model expands each element's atomic energy
+on the kernels of a few representative atoms of that element instead of every
+training atom. The representatives should cover the descriptor space: farthest-point
+sampling picks, one at a time, the atom farthest from those already picked, so rare
+environments are kept as well as common ones; uniform random sampling is the cheap
+alternative that follows the density of the training atoms.
+"""
+
+import numpy as np
+
+
+def element_budgets(numbers, n_representatives):
+    """How many representatives each element gets, proportional to its atom count.
+
+    Every element gets at least one, none more atoms than it has, and the budgets
+    add up to ``min(n_representatives, n_atoms)``.
+
+    Parameters
+    ----------
+    numbers : ndarray of int of shape (n_atoms,)
+    n_representatives : int
+
+    Returns
+    -------
+    elements, budgets : ndarray of int
+    """
+    elements, counts = np.unique(numbers, return_counts=True)
+    total = min(int(n_representatives), int(counts.sum()))
+    budgets = np.minimum(counts, 1)
+    # Largest remainder: the remaining budget in proportion to the counts, never
+    # more than an element's atoms.
+    while budgets.sum() < total:
+        room = counts - budgets
+        share = (total - budgets.sum()) * room / room.sum()
+        step = np.minimum(np.floor(share).astype(int), room)
+        if step.sum() == 0:
+            step[np.argmax(share - np.floor(share) + (room > 0))] = 1
+        budgets += step
+    return elements, budgets
+
+
+def farthest_points(x, n, rng):
+    """Indices of ``n`` rows of ``x`` chosen by farthest-point sampling.
+
+    The first row is drawn at random; each next one is the row whose distance to the
+    rows already chosen is largest (ties: the first such row).
+
+    Parameters
+    ----------
+    x : ndarray of shape (n_rows, n_features)
+    n : int
+        At most ``n_rows``.
+    rng : numpy.random.RandomState
+
+    Returns
+    -------
+    indices : ndarray of int of shape (n,)
+    """
+    chosen = np.empty(n, dtype=np.intp)
+    chosen[0] = rng.randint(len(x))
+    norms = (x**2).sum(axis=1)
+    distance = np.full(len(x), np.inf)
+    for k in range(1, n):
+        last = x[chosen[k - 1]]
+        # Squared distances to the last chosen row, clipped at 0 against rounding.
+        to_last = np.maximum(norms - 2.0 * (x @ last) + last @ last, 0.0)
+        np.minimum(distance, to_last, out=distance)
+        distance[chosen[:k]] = -1.0
+        chosen[k] = int(np.argmax(distance))
+    return chosen
+
+
+def select_representatives(descriptors, numbers, n_representatives, method, rng):
+    """Indices of the representative atoms, per element, in increasing order.
+
+    Parameters
+    ----------
+    descriptors : ndarray of shape (n_atoms, n_features)
+    numbers : ndarray of int of shape (n_atoms,)
+    n_representatives : int
+        Total over the elements (see :func:`element_budgets`); every atom when it
+        is at least the number of atoms.
+    method : {"farthest", "random"}
+    rng : numpy.random.RandomState
+
+    Returns
+    -------
+    indices : ndarray of int
+    """
+    chosen = []
+    for element, budget in zip(*element_budgets(numbers, n_representatives)):
+        rows = np.flatnonzero(numbers == element)
+        if budget == len(rows):
+            chosen.append(rows)
+        elif method == "farthest":
+            chosen.append(rows[farthest_points(descriptors[rows], budget, rng)])
+        else:
+            chosen.append(rng.choice(rows, budget, replace=False))
+    return np.sort(np.concatenate(chosen))

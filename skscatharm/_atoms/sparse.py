@@ -1,0 +1,305 @@
+"""A sparse atom-kernel model: the atomic energies on a few representative atoms.
+
+:class:`~skscatharm.AtomKernelRidge` holds the ``n x n`` kernel of its training
+molecules, which stops it near 20,000 molecules. Here each element's atomic energy
+is expanded on the kernels of ``M`` representative atoms,
+``ε_Z(x) = Σ_m c_m k(x, x_m)``, so a molecule's energy is ``K_nm c`` with
+``K_nm[i, m]`` the kernel between representative ``m`` and the atoms of molecule
+``i`` summed (the subset-of-regressors, or projected-process, model). Its
+regularised least-squares fit
+
+    min_c  Σ_i w_i (y_i - K_nm[i] c)² + alpha c^T K_mm c
+
+is solved through the Nyström map ``T`` with ``T T^T = K_mm^+`` (the pseudo-inverse
+of the representatives' kernel): the molecules' features ``Φ = K_nm T`` give the
+ridge problem ``(Φ^T W Φ + alpha I) β = Φ^T W y`` and ``c = T β``. ``Φ^T W Φ`` is
+accumulated over blocks of molecules, so memory holds one block of ``K_nm`` and two
+``M x M`` matrices, never an ``n x M`` or ``n x n`` one. When every training atom
+is a representative the model is exactly :class:`~skscatharm.AtomKernelRidge`'s
+(the push-through identity ``K^½ A^T (A K A^T + alpha I)^-1 = (K^½ A^T A K^½ +
+alpha I)^-1 K^½ A^T``, with ``A`` the molecule-atom incidence matrix).
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.linalg import cho_factor, cho_solve, eigh
+from sklearn.base import _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight
+
+from .._core.progress import progress_bar
+from .base import _BaseAtomKernelRidge, _checked_widths
+from .kernels import summed_atom_kernel
+from .representatives import select_representatives
+
+#: Eigenvalues of the representatives' kernel below this fraction of the largest are
+#: dropped from the Nyström map: they are rounding noise of a positive semi-definite
+#: kernel (two representatives with the same descriptors, say), and the directions
+#: they span change no prediction.
+NYSTROEM_RCOND = 1e-12
+
+#: Values of ``K_nm`` held at once while accumulating the normal equations.
+BLOCK_VALUES = 2**22
+
+
+def nystroem_map(kernel):
+    """``T`` with ``T T^T`` the pseudo-inverse of a positive semi-definite kernel.
+
+    Parameters
+    ----------
+    kernel : ndarray of shape (M, M)
+
+    Returns
+    -------
+    T : ndarray of shape (M, r)
+        ``U_r Λ_r^(-1/2)`` over the ``r`` eigenvalues above
+        :data:`NYSTROEM_RCOND` times the largest.
+    """
+    eigenvalues, eigenvectors = eigh(kernel)
+    keep = eigenvalues > NYSTROEM_RCOND * eigenvalues[-1]
+    return eigenvectors[:, keep] / np.sqrt(eigenvalues[keep])
+
+
+def molecule_blocks(atoms, n_per_block):
+    """Consecutive blocks of molecules, each as its own atoms tuple.
+
+    Parameters
+    ----------
+    atoms : tuple of (descriptors, molecule, numbers, n_molecules)
+        Rows grouped by molecule in increasing order.
+    n_per_block : int
+
+    Yields
+    ------
+    first : int
+        Index of the block's first molecule.
+    block : tuple of (descriptors, molecule, numbers, n_molecules)
+        Molecule indices counted from the block's first.
+    """
+    x, molecule, numbers, n_molecules = atoms
+    for first in range(0, n_molecules, n_per_block):
+        last = min(first + n_per_block, n_molecules)
+        rows = slice(*np.searchsorted(molecule, [first, last]))
+        yield first, (x[rows], molecule[rows] - first, numbers[rows], last - first)
+
+
+def sparse_normal_equations(
+    atoms, representatives, target, sample_weight, widths, n_jobs=None, verbose=0
+):
+    """The Nyström map and the ridge problem's normal equations, block by block.
+
+    Parameters
+    ----------
+    atoms, representatives : tuple of (descriptors, molecule, numbers, n_molecules)
+        The training molecules' atoms and the representative atoms (each its own
+        "molecule").
+    target : ndarray of shape (n_molecules,)
+    sample_weight : ndarray of shape (n_molecules,)
+    widths : sequence of float
+        The kernel is the mean of the Gaussians of these widths.
+    n_jobs : int or None
+        Threads of the kernel.
+    verbose : int
+        Progress bar over the molecules when > 0.
+
+    Returns
+    -------
+    T : ndarray of shape (M, r)
+        The Nyström map.
+    gram : ndarray of shape (r, r)
+        ``Φ^T W Φ``.
+    moment : ndarray of shape (r,)
+        ``Φ^T W target``.
+    """
+    kernel_mm = summed_atom_kernel(representatives, representatives, widths, n_jobs)
+    T = nystroem_map(kernel_mm)
+    del kernel_mm
+    # Φ = K_nm T block by block: forming K_nm^T W K_nm first and T^T (.) T after
+    # would halve the work, but cancels catastrophically along the kernel's small
+    # eigenvalues, where T is large.
+    gram = np.zeros((T.shape[1], T.shape[1]))
+    moment = np.zeros(T.shape[1])
+    n_per_block = max(1, BLOCK_VALUES // representatives[3])
+    with progress_bar(atoms[3], "normal equations", verbose > 0) as advance:
+        for first, block in molecule_blocks(atoms, n_per_block):
+            rows = slice(first, first + block[3])
+            features = summed_atom_kernel(block, representatives, widths, n_jobs) @ T
+            weighted = features * sample_weight[rows, None]
+            gram += weighted.T @ features
+            moment += weighted.T @ target[rows]
+            advance(block[3])
+    return T, gram, moment
+
+
+def _representative_atoms(atoms, indices):
+    """The atoms ``indices`` of ``atoms``, each its own molecule."""
+    x, _, numbers, _ = atoms
+    return x[indices], np.arange(len(indices)), numbers[indices], len(indices)
+
+
+class SparseAtomKernelRidge(_BaseAtomKernelRidge):
+    """:class:`AtomKernelRidge` on representative atoms, for large training sets.
+
+    The same model of a sum of atomic energies (the same descriptors, dressed atoms
+    and atom kernel), with each element's atomic energy expanded on the kernels of
+    ``n_representatives`` representative training atoms instead of all of them. The
+    fit costs ``n_atoms x M`` kernel values and ``n_molecules x M²`` multiply-adds,
+    and holds two ``M x M`` matrices; the model keeps the ``M`` representatives.
+    With every training atom representative it is exactly
+    :class:`AtomKernelRidge`.
+
+    Parameters
+    ----------
+    n_representatives : int, default=5000
+        Representative atoms in all, shared among the elements in proportion to
+        their number of training atoms (at least one each); every atom when there
+        are fewer.
+    width : float or sequence of float, default=0.5
+        Width of the Gaussian atom kernel, as in :class:`AtomKernelRidge`.
+    alpha : float, default=1e-3
+        Ridge penalty, on the atomic-energy function's norm in the kernel's space.
+    selection : {"farthest", "random"}, default="farthest"
+        How each element's representatives are chosen among its training atoms:
+        farthest-point sampling in the scaled descriptors (starting from a random
+        atom; it keeps rare environments), or uniformly at random.
+    sigma, J, L, channels, sigma_0, eps
+        The descriptors' parameters, as in :class:`AtomKernelRidge`.
+    n_jobs : int or None, default=None
+        Threads that compute the kernel, as in :class:`AtomKernelRidge`; the
+        result does not depend on it.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the choice of representatives.
+    verbose : int, default=0
+        Progress bar over the training molecules when > 0 (needs tqdm).
+
+    Attributes
+    ----------
+    widths_ : ndarray of float
+        The widths of the fitted kernel.
+    elements_ : ndarray of int
+        Atomic numbers seen in training.
+    dressed_atoms_ : ndarray of float
+        Least-squares energy per atom of each element of ``elements_``.
+    intercept_ : float
+        Mean of the training target after the dressed atoms.
+    representatives_ : ndarray of int
+        Indices of the representative atoms among the training atoms (in the order
+        of :func:`atom_fields`).
+    dual_coef_ : ndarray of shape (n_representatives_,)
+        Weight of each representative's kernel in the atomic energies.
+    n_representatives_ : int
+    offset_, scale_ : ndarray of shape (n_fields,)
+        The descriptors' offsets and scales.
+    n_atoms_fit_ : int
+        Atoms in the training molecules.
+
+    See Also
+    --------
+    AtomKernelRidge : The exact model, on every training atom.
+
+    Examples
+    --------
+    >>> from skscatharm import SparseAtomKernelRidge
+    >>> from skscatharm.datasets import load_qm7_sample
+    >>> X, y = load_qm7_sample(return_X_y=True)
+    >>> model = SparseAtomKernelRidge(n_representatives=300, random_state=0)
+    >>> model.fit(X[::2], y[::2]).predict(X[1::2]).shape
+    (250,)
+    >>> model.n_representatives_
+    300
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseAtomKernelRidge._parameter_constraints,
+        "n_representatives": [Interval(Integral, 1, None, closed="left")],
+        "width": [Interval(Real, 0, None, closed="neither"), "array-like"],
+        "alpha": [Interval(Real, 0, None, closed="neither")],
+        "selection": [StrOptions({"farthest", "random"})],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        n_representatives=5000,
+        width=0.5,
+        alpha=1e-3,
+        *,
+        selection="farthest",
+        sigma=0.2262,
+        J=2,
+        L=3,
+        channels=("full", "valence", "core"),
+        sigma_0=None,
+        eps=1e-3,
+        n_jobs=None,
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            sigma=sigma,
+            J=J,
+            L=L,
+            channels=channels,
+            sigma_0=sigma_0,
+            eps=eps,
+            n_jobs=n_jobs,
+        )
+        self.n_representatives = n_representatives
+        self.width = width
+        self.alpha = alpha
+        self.selection = selection
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the atomic-energy model on representative atoms.
+
+        Parameters
+        ----------
+        X : sequence or ndarray
+            Molecules, in any form that :class:`SolidHarmonicScattering` accepts.
+        y : array-like of shape (n_molecules,)
+            Finite targets (an extensive property, such as an atomization energy).
+        sample_weight : array-like of shape (n_molecules,), default=None
+            Weights of the molecules in the least-squares fits (dressed atoms,
+            intercept and kernel model); None weighs them all 1.
+
+        Returns
+        -------
+        self : SparseAtomKernelRidge
+        """
+        widths = _checked_widths(self.width, "width")
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, np.empty(len(np.asarray(y))), ensure_non_negative=True
+            )
+        residual = self._fit_atoms(X, y, widths, sample_weight)
+        atoms = self._training_atoms
+        weights = np.ones(atoms[3]) if sample_weight is None else sample_weight
+        self.representatives_ = select_representatives(
+            atoms[0],
+            atoms[2],
+            self.n_representatives,
+            self.selection,
+            check_random_state(self.random_state),
+        )
+        representatives = _representative_atoms(atoms, self.representatives_)
+        T, gram, moment = sparse_normal_equations(
+            atoms,
+            representatives,
+            residual - self.intercept_,
+            weights,
+            widths,
+            self.n_jobs,
+            self.verbose,
+        )
+        gram[np.diag_indices_from(gram)] += self.alpha
+        self.dual_coef_ = T @ cho_solve(cho_factor(gram, lower=True), moment)
+        # Predictions read the kernel against the model's atoms: the representatives.
+        self._training_atoms = representatives
+        self.n_representatives_ = len(self.representatives_)
+        return self
