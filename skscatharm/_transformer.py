@@ -20,8 +20,9 @@ class SolidHarmonicScattering(TransformerMixin, BaseEstimator):
     Each molecule becomes a vector of rotation-, reflection-, translation- and
     permutation-invariant coefficients (Eickenberg et al., J. Chem. Phys. 2018):
     integrals of powers of the density and of the moduli of its convolutions with
-    solid harmonic wavelets, at first and second order. See the user guide for the
-    exact definition.
+    solid harmonic wavelets, at first and second order. The exact definition of
+    every coefficient is the page :doc:`/definition` of the documentation
+    (``doc/definition.rst``).
 
     Parameters
     ----------
