@@ -51,11 +51,11 @@ class SolidHarmonicScattering(TransformerMixin, BaseEstimator):
     oversampling : float, default=4.0
         The accuracy setting: grid points per width of each first-layer field (the
         second-layer lattices use half as many, and at least 2). The default keeps
-        every coefficient within 1e-3 relative of its converged value (see
-        ``benchmarks/RESULTS.md``); errors fall like ``oversampling**-4`` and the cost
-        grows like ``oversampling**3``. 2 to 2.5 are 2 to 4 times as fast with
-        errors up to about 2e-3, enough for regression; 6 gives about 2e-4 in the
-        worst case measured.
+        every coefficient within 1e-3 relative of its converged value; errors fall
+        like ``oversampling**-4`` and the cost grows like ``oversampling**3``. Smaller
+        values, such as the 2 of the main job, are faster and accurate enough for
+        regression; larger ones are more accurate. The errors and timings measured
+        at each setting are in ``benchmarks/README.md``.
     tail_tolerance : float, default=1e-5
         Fraction of each integral allowed to fall outside the sampled box; boxes
         grow like ``sqrt(log(1 / tail_tolerance))``.
@@ -65,9 +65,9 @@ class SolidHarmonicScattering(TransformerMixin, BaseEstimator):
         made at each ``transform``, so a saved transformer works on either machine.
     dtype : {"float64", "float32"}, default="float64"
         Working precision; the output is always float64. float32 halves memory and
-        is faster on a GPU, and keeps coefficients with ``q >= 1`` within about 1e-4,
-        but its rounding noise in the near-empty parts of each box, raised to a power
-        ``q < 1``, costs about 1e-2 on those coefficients.
+        is faster on a GPU, but its rounding noise in the near-empty parts of each
+        box, raised to a power ``q < 1``, makes those coefficients much less accurate
+        than the others (the measured errors are in ``benchmarks/README.md``).
     batch_size : int or "auto", default="auto"
         Molecules computed together (padded to a common grid). ``"auto"`` means 1 on
         the CPU and as many as fit a 2 GiB work array on a GPU.

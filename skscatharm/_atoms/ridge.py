@@ -75,12 +75,11 @@ class AtomKernelRidge(_BaseAtomKernelRidge):
     Notes
     -----
     Fitting computes ``n_atoms²`` atom kernels and solves one ``n x n`` system
-    (``n`` training molecules), and the model keeps every training atom's
-    descriptor: for a QM7 training fold (5,732 molecules, 88,000 atoms) that is a
-    260 MB kernel while fitting and 25 MB kept; the kernel of all 7,165 QM7 molecules
-    takes about 2.5 minutes on 2 cores per width. A grid search recomputes the kernel
-    for every candidate and split; :class:`AtomKernelRidgeCV` computes it once per
-    width and shares it across the splits and the ridges.
+    (``n`` training molecules), so it holds an ``n x n`` float64 kernel, and the
+    model keeps every training atom's descriptor. A grid search recomputes the
+    kernel for every candidate and split; :class:`AtomKernelRidgeCV` computes it
+    once per width and shares it across the splits and the ridges. Measured times
+    and memory are in ``benchmarks/README.md``.
 
     Examples
     --------

@@ -1,10 +1,10 @@
 """``AtomKernelRidge`` with its width and ridge chosen by cross-validation.
 
 A grid search over ``AtomKernelRidge`` recomputes the atom kernel for every candidate
-and every split, and the kernel is the expensive part (minutes on QM7). Here the
-kernel of the training molecules is computed once per width, every split's model is
-a sub-block of it, and one eigendecomposition per split and candidate width gives
-the fit for every ridge at once.
+and every split, and the kernel is the expensive part. Here the kernel of the
+training molecules is computed once per width, every split's model is a sub-block of
+it, and one eigendecomposition per split and candidate width gives the fit for every
+ridge at once.
 """
 
 import numpy as np
@@ -92,10 +92,10 @@ n_atoms_fit_
 
     Notes
     -----
-    Fitting keeps one training kernel per distinct width (260 MB each for a QM7
-    training fold of 5,732 molecules) and does ``len(widths) * n_splits``
-    eigendecompositions of a split's kernel (about 15 s each for 4,600 molecules on
-    2 cores); the number of ridges costs almost nothing.
+    Fitting keeps one ``n x n`` float64 training kernel per distinct width (``n``
+    training molecules) and does ``len(widths) * n_splits`` eigendecompositions of
+    a split's kernel; the number of ridges costs almost nothing. Measured times are
+    in ``benchmarks/README.md``.
 
     Examples
     --------
