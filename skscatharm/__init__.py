@@ -12,6 +12,7 @@ from ._atoms.fields import atom_fields
 from ._atoms.ridge import AtomKernelRidge
 from ._atoms.ridge_cv import AtomKernelRidgeCV
 from ._atoms.sparse import SparseAtomKernelRidge
+from ._atoms.sparse_cv import SparseAtomKernelRidgeCV
 from ._core.molecules import pack_molecules
 from ._per_atom import PerAtomRegressor
 from ._select import SelectIntegralPowers, SelectWavelets
@@ -29,6 +30,7 @@ __all__ = [
     "SelectWavelets",
     "SolidHarmonicScattering",
     "SparseAtomKernelRidge",
+    "SparseAtomKernelRidgeCV",
     "pack_molecules",
     "__version__",
     "atom_fields",

@@ -5,8 +5,14 @@ import pickle
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.model_selection import KFold, PredefinedSplit
 
-from skscatharm import AtomKernelRidge, SparseAtomKernelRidge
+from skscatharm import (
+    AtomKernelRidge,
+    AtomKernelRidgeCV,
+    SparseAtomKernelRidge,
+    SparseAtomKernelRidgeCV,
+)
 from skscatharm._atoms import sparse
 from skscatharm._atoms.kernels import summed_atom_kernel
 from skscatharm._atoms.representatives import (
@@ -21,7 +27,7 @@ from skscatharm.datasets import load_qm7_sample
 def qm7():
     X, y = load_qm7_sample(return_X_y=True)
     # The first molecules of the sample have no sulfur: train on every other one.
-    return X[::5][:60], y[::5][:60], X[1::5][:40]
+    return X[::5][:40], y[::5][:40], X[1::5][:20]
 
 
 @pytest.mark.parametrize("width", [0.5, (0.25, 0.5)])
@@ -168,3 +174,42 @@ def test_representatives_keep_each_element():
         assert np.all(np.diff(chosen) > 0)
         np.testing.assert_array_equal(np.unique(numbers[chosen]), [1, 6, 16])
         assert len(chosen) == 10
+
+
+def test_search_with_every_atom_representative_is_the_exact_search(qm7):
+    """The sparse search's held-out errors equal AtomKernelRidgeCV's ridge path."""
+    X, y, X_new = qm7
+    params = dict(widths=(0.5, (0.25, 0.5)), alphas=(1e-4, 1e-3, 1e-2), cv=KFold(3))
+    exact = AtomKernelRidgeCV(**params).fit(X, y)
+    model = SparseAtomKernelRidgeCV(n_representatives=10**6, **params).fit(X, y)
+    np.testing.assert_allclose(model.cv_errors_, exact.cv_errors_, rtol=1e-7)
+    assert (model.width_, model.alpha_) == (exact.width_, exact.alpha_)
+    np.testing.assert_allclose(model.predict(X_new), exact.predict(X_new), rtol=1e-8)
+
+
+def test_one_validation_split_scores_the_validation_molecules(qm7):
+    X, y, _ = qm7
+    validation = np.arange(len(y)) >= 30
+    split = PredefinedSplit(np.where(validation, 0, -1))
+    model = SparseAtomKernelRidgeCV(
+        n_representatives=10**6, widths=(0.5,), alphas=(1e-3,), cv=split
+    ).fit(X, y)
+    # The same search by hand: the exact model (every atom representative) fit on
+    # the training part with the search's descriptors, dressed atoms and intercept.
+    fields = model._fields(X)
+    x = np.log(fields.fields + model.offset_) * model.scale_
+    counts = model._counts(fields.numbers, fields.molecule, len(y))
+    residual = y - counts @ model.dressed_atoms_
+    fit, held = np.flatnonzero(~validation), np.flatnonzero(validation)
+    kernel = summed_atom_kernel(
+        (x, fields.molecule, fields.numbers, len(y)),
+        (x, fields.molecule, fields.numbers, len(y)),
+        0.5,
+    )
+    mean = residual[fit].mean()
+    coef = np.linalg.solve(
+        kernel[np.ix_(fit, fit)] + 1e-3 * np.eye(len(fit)), residual[fit] - mean
+    )
+    predicted = mean + kernel[np.ix_(held, fit)] @ coef
+    expected = np.abs(predicted - residual[held]).mean()
+    assert model.cv_errors_[0, 0] == pytest.approx(expected, rel=1e-7)

@@ -90,7 +90,8 @@ def select_representatives(descriptors, numbers, n_representatives, method, rng)
     indices : ndarray of int
     """
     chosen = []
-    for element, budget in zip(*element_budgets(numbers, n_representatives)):
+    elements, budgets = element_budgets(numbers, n_representatives)
+    for element, budget in zip(elements, budgets, strict=True):
         rows = np.flatnonzero(numbers == element)
         if budget == len(rows):
             chosen.append(rows)

@@ -133,10 +133,76 @@ def sparse_normal_equations(
     return T, gram, moment
 
 
-def _representative_atoms(atoms, indices):
+def representative_atoms(atoms, indices):
     """The atoms ``indices`` of ``atoms``, each its own molecule."""
     x, _, numbers, _ = atoms
     return x[indices], np.arange(len(indices)), numbers[indices], len(indices)
+
+
+def molecule_subset(atoms, molecules):
+    """The atoms of some molecules, renumbered ``0..len(molecules)-1``.
+
+    Parameters
+    ----------
+    atoms : tuple of (descriptors, molecule, numbers, n_molecules)
+    molecules : ndarray of int
+        Increasing molecule indices.
+
+    Returns
+    -------
+    tuple of (descriptors, molecule, numbers, n_molecules)
+    """
+    x, molecule, numbers, _ = atoms
+    rows = np.isin(molecule, molecules)
+    renumbered = np.searchsorted(molecules, molecule[rows])
+    return x[rows], renumbered, numbers[rows], len(molecules)
+
+
+def nystroem_features(atoms, representatives, T, widths, n_jobs=None):
+    """``Φ = K_nm T`` of some molecules, computed over blocks of molecules.
+
+    Returns
+    -------
+    features : ndarray of shape (n_molecules, T.shape[1])
+    """
+    features = np.empty((atoms[3], T.shape[1]))
+    n_per_block = max(1, BLOCK_VALUES // representatives[3])
+    for first, block in molecule_blocks(atoms, n_per_block):
+        kernel = summed_atom_kernel(block, representatives, widths, n_jobs)
+        features[first : first + block[3]] = kernel @ T
+    return features
+
+
+def ridge_solution(gram, moment, alpha):
+    """``β = (gram + alpha I)^-1 moment`` by a Cholesky factorisation.
+
+    ``gram`` is overwritten.
+    """
+    gram[np.diag_indices_from(gram)] += alpha
+    return cho_solve(cho_factor(gram, lower=True, overwrite_a=True), moment)
+
+
+def ridge_path(gram, moment, features, alphas):
+    """Kernel parts of the predictions for each ridge, from one eigendecomposition.
+
+    Parameters
+    ----------
+    gram, moment : ndarray
+        ``Φ^T W Φ`` and ``Φ^T W y`` of the training molecules.
+    features : ndarray of shape (n_predicted, r)
+        ``Φ`` of the predicted molecules.
+    alphas : sequence of float
+
+    Returns
+    -------
+    predictions : ndarray of shape (len(alphas), n_predicted)
+    """
+    eigenvalues, eigenvectors = eigh(gram)
+    # Rounding can make the smallest eigenvalues of Φ^T W Φ slightly negative.
+    eigenvalues = np.maximum(eigenvalues, 0.0)
+    projected = eigenvectors.T @ moment
+    rotated = features @ eigenvectors
+    return np.array([rotated @ (projected / (eigenvalues + a)) for a in alphas])
 
 
 class SparseAtomKernelRidge(_BaseAtomKernelRidge):
@@ -287,7 +353,7 @@ class SparseAtomKernelRidge(_BaseAtomKernelRidge):
             self.selection,
             check_random_state(self.random_state),
         )
-        representatives = _representative_atoms(atoms, self.representatives_)
+        representatives = representative_atoms(atoms, self.representatives_)
         T, gram, moment = sparse_normal_equations(
             atoms,
             representatives,
@@ -297,8 +363,7 @@ class SparseAtomKernelRidge(_BaseAtomKernelRidge):
             self.n_jobs,
             self.verbose,
         )
-        gram[np.diag_indices_from(gram)] += self.alpha
-        self.dual_coef_ = T @ cho_solve(cho_factor(gram, lower=True), moment)
+        self.dual_coef_ = T @ ridge_solution(gram, moment, self.alpha)
         # Predictions read the kernel against the model's atoms: the representatives.
         self._training_atoms = representatives
         self.n_representatives_ = len(self.representatives_)
