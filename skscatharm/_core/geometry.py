@@ -19,7 +19,8 @@ class BatchGeometry:
     Attributes
     ----------
     positions : ndarray of shape (B, N, 3)
-        Positions (Å) in each molecule's principal axes; padding atoms sit on atom 0.
+        Positions (Å) in each molecule's principal axes; padding atoms sit at
+        the origin.
     weights : ndarray of shape (B, C, N)
         Channel weights; 0 for padding atoms.
     lower, upper : ndarray of shape (B, 3)
