@@ -11,8 +11,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._bilinear import (
-    _check_fit_inputs,
+from ._bilinear_solvers import (
     _choose_solver,
     _dual_allowed,
     _solve_cg,
@@ -20,9 +19,9 @@ from ._bilinear import (
     _solve_primal,
     _weighted_outer,
 )
+from ._normal_equations import _solve_normal_equations
 from ._preprocessing import (
-    _CHUNK,
-    _solve_psd,
+    _check_fit_inputs,
     _to_original_units,
     _weighted_standardize,
 )
@@ -98,33 +97,16 @@ def _ridge_step(Z, y, sw, alpha, alpha_linear, fit_intercept, fixed):
     factors and ``b``; its design ``[(fixed_r.z) z for each r, z]`` is built
     and reduced to normal equations blockwise over rows.
     """
-    n, K = Z.shape
-    R = fixed.shape[0]
-    P = (R + 1) * K
-    H = np.zeros((P, P))
-    g = np.zeros(P)
-    s = np.zeros(P)
-    rows = int(np.clip(2**24 // P, 64, _CHUNK))
-    for start in range(0, n, rows):
-        Zc = Z[start : start + rows]
-        T = Zc @ fixed.T
-        F = np.hstack([(T[:, :, None] * Zc[:, None, :]).reshape(len(Zc), -1), Zc])
-        wc = sw[start : start + rows]
-        Fw = F * wc[:, None]
-        H += Fw.T @ F
-        g += Fw.T @ y[start : start + rows]
-        s += wc @ F
-    W = sw.sum()
-    y_mean = 0.0
-    if fit_intercept:
-        m = s / W
-        y_mean = float(sw @ y) / W
-        H -= W * np.outer(m, m)
-        g -= m * (W * y_mean)
-    H[np.diag_indices(R * K)] += alpha
-    H[np.arange(R * K, P), np.arange(R * K, P)] += alpha_linear
-    theta = _solve_psd(H, g)
-    b0 = y_mean - float(m @ theta) if fit_intercept else 0.0
+    R, K = fixed.shape
+
+    def design(rows):
+        T = rows @ fixed.T
+        products = (T[:, :, None] * rows[:, None, :]).reshape(len(rows), -1)
+        return np.hstack([products, rows])
+
+    theta, b0 = _solve_normal_equations(
+        Z, y, sw, design, [(R * K, alpha), (K, alpha_linear)], fit_intercept
+    )
     return theta[: R * K].reshape(R, K), theta[R * K :], b0
 
 

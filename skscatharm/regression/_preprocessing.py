@@ -1,4 +1,4 @@
-"""Internal weighted standardisation and coordinate changes for the regressors.
+"""Input checks, weighted standardisation and coordinate changes for the regressors.
 
 The bilinear models are fitted on standardised features ``z = (x - mean) / scale``
 and a standardised target ``(y - y_mean) / y_scale``; the fitted coefficients are
@@ -8,11 +8,26 @@ weight, so that an integer weight is exactly equivalent to repeating a sample.
 """
 
 import numpy as np
-import scipy.linalg
+from sklearn.utils.validation import _check_sample_weight, validate_data
 
-# Rows per block in the blockwise products: bounds temporaries to a few
-# ``_CHUNK x n_features`` (or ``_CHUNK x n_parameters``) arrays.
-_CHUNK = 8192
+
+def _check_fit_inputs(estimator, X, y, sample_weight):
+    """Validate fit inputs; returns float64 ``X``, ``y`` and weights."""
+    X, y = validate_data(
+        estimator,
+        X,
+        y,
+        dtype=[np.float64, np.float32],
+        y_numeric=True,
+        multi_output=False,
+    )
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
+    if not sample_weight.sum() > 0:
+        raise ValueError("The sum of sample_weight must be positive.")
+    X64 = np.asarray(X, dtype=np.float64)
+    return X64, np.asarray(y, dtype=np.float64), sample_weight
 
 
 def _weighted_standardize(X, y, sample_weight, fit_intercept):
@@ -60,30 +75,3 @@ def _to_original_units(A, b, b0, x_mean, x_scale, y_mean, y_scale):
     b_orig = b_lin - 2.0 * (A_orig @ x_mean)
     b0_orig = y_mean + y_scale * b0 + x_mean @ A_orig @ x_mean - b_lin @ x_mean
     return A_orig, b_orig, float(b0_orig)
-
-
-def _solve_psd(H, g, rebuild=None):
-    """Solve ``H x = g`` for symmetric positive (semi-)definite ``H``.
-
-    Cholesky when ``H`` is positive definite; otherwise the minimum-norm
-    least-squares solution (e.g. ``alpha=0`` with rank-deficient data).  With
-    ``rebuild`` (a function that returns ``H`` again), ``H`` is factorised in
-    place, which saves a copy of it, and rebuilt only for the fallback.
-    """
-    try:
-        if rebuild is None:
-            c = scipy.linalg.cho_factor(H, lower=True, check_finite=False)
-        else:
-            # H.T is the Fortran-ordered view LAPACK factorises without a copy
-            # (H is symmetric, so it is the same matrix).
-            c = scipy.linalg.cho_factor(
-                H.T, lower=False, overwrite_a=True, check_finite=False
-            )
-        x = scipy.linalg.cho_solve(c, g, check_finite=False)
-        if np.all(np.isfinite(x)):
-            return x
-    except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
-        pass
-    if rebuild is not None:
-        H = rebuild()
-    return scipy.linalg.lstsq(H, g, check_finite=False, lapack_driver="gelsd")[0]
