@@ -2,7 +2,8 @@
 
 Build with ``sphinx-build -W --keep-going -b html doc doc/_build/html``; add
 ``-D plot_gallery=0`` to skip running the examples (CI does: ``tests/test_examples.py``
-runs them). Set ``SKSCATHARM_EXAMPLES_QUICK=1`` to run small versions of them.
+runs them). Set ``SKSCATHARM_EXAMPLES_QUICK=1`` to run them on the first few dozen
+molecules of each sample (``reduced_gallery.py``; the examples' code has no switch).
 Links to the Python, NumPy and scikit-learn documentation (intersphinx) need the
 network and are only made when ``SKSCATHARM_DOCS_INTERSPHINX=1``, so that an
 offline build has no warning to fail on.
@@ -10,6 +11,7 @@ offline build has no warning to fail on.
 
 import os
 import re
+import sys
 from pathlib import Path
 
 from sphinx.util import logging
@@ -17,6 +19,9 @@ from sphinx.util import logging
 import skscatharm
 
 logger = logging.getLogger(__name__)
+
+# reduced_gallery.py, next to this file, is named by sphinx_gallery_conf below.
+sys.path.insert(0, str(Path(__file__).parent))
 
 project = "skscatharm"
 author = "skscatharm developers"
@@ -59,11 +64,17 @@ sphinx_gallery_conf = {
     "doc_module": ("skscatharm",),
     "backreferences_dir": "generated/backreferences",
     "reference_url": {"skscatharm": None},
+    # Before each example: reset matplotlib, and cut the sample loaders to a few
+    # molecules when SKSCATHARM_EXAMPLES_QUICK=1; after it: restore the loaders.
+    "reset_modules": ("matplotlib", "reduced_gallery.reset_sample_loaders"),
+    "reset_modules_order": "both",
 }
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"skscatharm {release}"
 html_theme_options = {"navigation_with_keys": False}
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
 
 
 def _escape_shape_attributes(app, what, name, obj, options, lines):

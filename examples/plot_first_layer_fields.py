@@ -30,7 +30,6 @@ which makes it plain why :math:`U_1` does not depend on how the molecule is turn
 it only involves distances and angles between atoms and the point :math:`u`.
 """
 
-import os
 from math import gamma, pi, sqrt
 
 import matplotlib.pyplot as plt
@@ -38,8 +37,6 @@ import numpy as np
 from scipy.special import eval_legendre
 
 from skscatharm.datasets import load_qm7_sample
-
-QUICK = os.environ.get("SKSCATHARM_EXAMPLES_QUICK") == "1"
 
 # %%
 # A planar molecule of the QM7 sample
@@ -69,10 +66,8 @@ _, _, chosen = max(candidates)
 real = X[chosen, :, 0] > 0
 Z, R = X[chosen, real, 0].astype(int), principal_axes(X[chosen, real, 1:])
 symbols = {1: "H", 6: "C", 7: "N", 8: "O", 16: "S", 17: "Cl"}
-print(
-    f"QM7 sample molecule {chosen}: "
-    + "".join(f"{symbols[z]}{(Z == z).sum()}" for z in np.unique(Z)[::-1])
-)
+formula = "".join(f"{symbols[z]}{(Z == z).sum()}" for z in np.unique(Z)[::-1])
+print(f"QM7 sample molecule {chosen}: {formula}")
 
 # %%
 # The closed form of the first layer
@@ -111,7 +106,7 @@ def first_layer_modulus(points, numbers, positions, scale, degree, sigma):
     return np.sqrt(np.maximum(squared, 0))
 
 
-n_points = 80 if QUICK else 200
+n_points = 200
 margin = 1.5
 x = np.linspace(R[:, 0].min() - margin, R[:, 0].max() + margin, n_points)
 y = np.linspace(R[:, 1].min() - margin, R[:, 1].max() + margin, n_points)
@@ -131,20 +126,33 @@ aspect = (y[-1] - y[0]) / (x[-1] - x[0])
 figure, axes = plt.subplots(
     J + 1,
     L + 1,
-    figsize=(2.6 * (L + 1), (2.6 * aspect + 0.35) * (J + 1) + 0.4),
+    figsize=(3.2 * (L + 1), (2.6 * aspect + 0.6) * (J + 1) + 0.8),
+    sharex=True,
+    sharey=True,
     layout="constrained",
 )
 for j in range(J + 1):
     for degree in range(L + 1):
         field = first_layer_modulus(points, Z, R, sigma * 2**j, degree, sigma)
         ax = axes[j, degree]
-        ax.pcolormesh(x, y, field.reshape(grid_x.shape), cmap="magma")
+        # Each panel has its own colour scale: the fields of different scales and
+        # degrees differ in size by orders of magnitude.
+        image = ax.pcolormesh(x, y, field.reshape(grid_x.shape), cmap="magma")
+        figure.colorbar(image, ax=ax, shrink=0.9, label=r"e/Å$^3$")
         ax.scatter(
             R[:, 0], R[:, 1], s=3 + Z, facecolors="none", edgecolors="w", linewidths=0.5
         )
         ax.set_aspect("equal")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_title(f"j={j}, l={degree}", fontsize="small")
-figure.suptitle(r"$|\rho * \psi_{j,l}|$ on the plane of the molecule")
+        ax.set_title(
+            f"j={j} (width {sigma * 2**j:.2f} Å), l={degree}", fontsize="small"
+        )
+for ax in axes[-1]:
+    ax.set_xlabel("first principal axis (Å)")
+for ax in axes[:, 0]:
+    ax.set_ylabel("second (Å)")
+figure.suptitle(
+    rf"First-layer fields $U_1[j, l] = |\rho * \psi_{{j,l}}|$ of QM7 molecule "
+    f"{chosen} ({formula}) in the plane of its two principal axes; circles: atoms"
+)
+figure.savefig("first_layer_fields.png", dpi=100)
 plt.show()

@@ -20,7 +20,6 @@ refit included. The cost of a molecule grows about like ``(L + 1)^2``, grows as
 ``sigma`` decreases, and powers ``q < 1`` need larger boxes.
 """
 
-import os
 import shutil
 import tempfile
 import time
@@ -35,8 +34,6 @@ from sklearn.preprocessing import StandardScaler
 from skscatharm import SelectIntegralPowers, SelectWavelets, SolidHarmonicScattering
 from skscatharm.datasets import load_qm7_sample
 
-QUICK = os.environ.get("SKSCATHARM_EXAMPLES_QUICK") == "1"
-
 # %%
 # The pipeline and the grid
 # -------------------------
@@ -46,13 +43,9 @@ QUICK = os.environ.get("SKSCATHARM_EXAMPLES_QUICK") == "1"
 # sensible accuracy setting; ``n_jobs=-1`` featurizes on every core.
 
 X, y = load_qm7_sample(return_X_y=True)
-n_molecules = 24 if QUICK else 80
-X, y = X[:n_molecules], y[:n_molecules]
+X, y = X[:80], y[:80]
 
-if QUICK:
-    sigmas, Js, Ls, Qs = [0.3, 0.45], [1], [1, 2], [(1.0, 2.0)]
-else:
-    sigmas, Js, Ls, Qs = [0.3, 0.45], [1, 2], [1, 2], [(1.0, 2.0), (0.5, 1.0, 2.0, 3.0)]
+sigmas, Js, Ls, Qs = [0.3, 0.45], [1, 2], [1, 2], [(1.0, 2.0), (0.5, 1.0, 2.0, 3.0)]
 # The largest J, L and Q of the grid, computed once per molecule and sigma.
 largest = dict(J=max(Js), L=max(Ls), Q=tuple(sorted(set().union(*Qs))))
 # The transform's cache of coefficients, removed at the end.
@@ -129,7 +122,12 @@ ax.barh(
 ax.set_yticks(np.arange(len(order)), labels, fontsize="small")
 ax.invert_yaxis()
 ax.set_xlabel("cross-validated MAE (kcal/mol)")
-ax.set_title(f"GridSearchCV over the transform, {n_molecules} QM7 molecules")
+figure.suptitle(
+    f"GridSearchCV over the transform, {len(X)} QM7 molecules:\n"
+    "3-fold cross-validated MAE, best first (bars: spread over the folds)",
+    fontsize="medium",
+)
+figure.savefig("grid_search.png", dpi=100)
 plt.show()
 
 # %%
