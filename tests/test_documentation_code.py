@@ -31,7 +31,7 @@ def code_blocks(path):
 def test_blocks_are_found():
     # The pattern must keep matching the documents' blocks (or this test is empty).
     counts = {name: len(code_blocks(ROOT / name)) for name in DOCUMENTS}
-    assert counts["README.rst"] >= 2 and counts["doc/user_guide.rst"] >= 5, counts
+    assert counts["README.rst"] >= 1 and counts["doc/user_guide.rst"] >= 5, counts
 
 
 @pytest.fixture
