@@ -19,7 +19,8 @@ import pytest
 import scipy.io
 
 from skscatharm.datasets import (
-    _fetchers,
+    _qm7,
+    _qm9,
     clear_data_home,
     fetch_qm7,
     fetch_qm9,
@@ -130,10 +131,8 @@ def qm7(server, monkeypatch):
     """The small qm7.mat on the server, and its arrays."""
     arrays = _qm7_arrays()
     server.files["/qm7.mat"] = _mat_bytes(arrays)
-    monkeypatch.setattr(_fetchers, "QM7_URL", server.url("/qm7.mat"))
-    monkeypatch.setattr(
-        _fetchers, "QM7_SHAPES", {k: v.shape for k, v in arrays.items()}
-    )
+    monkeypatch.setattr(_qm7, "QM7_URL", server.url("/qm7.mat"))
+    monkeypatch.setattr(_qm7, "QM7_SHAPES", {k: v.shape for k, v in arrays.items()})
     return arrays
 
 
@@ -170,9 +169,9 @@ def test_fetch_qm7_uses_the_environment_data_home(qm7, server, tmp_path, monkeyp
 
 def test_fetch_qm7_sha256_is_checked(qm7, server, tmp_path, monkeypatch):
     body = server.files["/qm7.mat"]
-    monkeypatch.setattr(_fetchers, "QM7_SHA256", hashlib.sha256(body).hexdigest())
+    monkeypatch.setattr(_qm7, "QM7_SHA256", hashlib.sha256(body).hexdigest())
     _check_qm7(fetch_qm7(data_home=tmp_path), qm7)
-    monkeypatch.setattr(_fetchers, "QM7_SHA256", "0" * 64)
+    monkeypatch.setattr(_qm7, "QM7_SHA256", "0" * 64)
     with pytest.raises(OSError, match="SHA256 checksum"):
         fetch_qm7(data_home=tmp_path / "other")
     assert os.listdir(tmp_path / "other" / "qm7") == []
@@ -201,9 +200,9 @@ def test_fetch_qm7_without_download_raises_on_an_empty_data_home(qm7, server, tm
 
 @pytest.mark.parametrize("name", ["X", "T", "P", "Z", "R"])
 def test_fetch_qm7_rejects_wrong_shapes(qm7, server, tmp_path, monkeypatch, name):
-    expected = dict(_fetchers.QM7_SHAPES)
+    expected = dict(_qm7.QM7_SHAPES)
     expected[name] = (expected[name][0] + 1,) + expected[name][1:]
-    monkeypatch.setattr(_fetchers, "QM7_SHAPES", expected)
+    monkeypatch.setattr(_qm7, "QM7_SHAPES", expected)
     with pytest.raises(ValueError, match=f"array '{name}' has shape"):
         fetch_qm7(data_home=tmp_path)
     assert os.listdir(tmp_path / "qm7") == []
@@ -224,7 +223,7 @@ def test_fetch_qm7_rejects_a_file_that_is_not_matlab(qm7, server, tmp_path):
 
 
 def test_fetch_qm7_http_error_leaves_no_file(qm7, server, tmp_path, monkeypatch):
-    monkeypatch.setattr(_fetchers, "QM7_URL", server.url("/missing.mat"))
+    monkeypatch.setattr(_qm7, "QM7_URL", server.url("/missing.mat"))
     with pytest.raises(OSError, match="404"):
         fetch_qm7(data_home=tmp_path)
     assert os.listdir(tmp_path / "qm7") == []
@@ -302,9 +301,9 @@ def qm9(server, monkeypatch):
     """The 3-record archive on the server, with its MD5 and count as expected."""
     body = _tar_bytes(QM9_RECORDS)
     server.files["/3195389"] = body
-    monkeypatch.setattr(_fetchers, "QM9_URL", server.url("/3195389"))
-    monkeypatch.setattr(_fetchers, "QM9_MD5", hashlib.md5(body).hexdigest())
-    monkeypatch.setattr(_fetchers, "QM9_N_MOLECULES", len(QM9_RECORDS))
+    monkeypatch.setattr(_qm9, "QM9_URL", server.url("/3195389"))
+    monkeypatch.setattr(_qm9, "QM9_MD5", hashlib.md5(body).hexdigest())
+    monkeypatch.setattr(_qm9, "QM9_N_MOLECULES", len(QM9_RECORDS))
     return body
 
 
@@ -345,7 +344,7 @@ def test_fetch_qm9_downloads_once_then_reads_the_cache(qm9, server, tmp_path):
 def test_fetch_qm9_checksum_mismatch_raises_and_leaves_no_file(
     qm9, server, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(_fetchers, "QM9_MD5", "0" * 32)
+    monkeypatch.setattr(_qm9, "QM9_MD5", "0" * 32)
     with pytest.raises(OSError, match="MD5 checksum"):
         fetch_qm9(data_home=tmp_path)
     assert server.requests == ["/3195389"]
@@ -355,7 +354,7 @@ def test_fetch_qm9_checksum_mismatch_raises_and_leaves_no_file(
 def test_fetch_qm9_rejects_a_wrong_number_of_molecules(
     qm9, server, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(_fetchers, "QM9_N_MOLECULES", 133_885)
+    monkeypatch.setattr(_qm9, "QM9_N_MOLECULES", 133_885)
     with pytest.raises(ValueError, match="holds 3 molecules, expected 133885"):
         fetch_qm9(data_home=tmp_path)
     assert os.listdir(tmp_path / "qm9") == []
@@ -366,7 +365,7 @@ def test_fetch_qm9_rejects_a_record_that_does_not_parse(
 ):
     bad = _tar_bytes({**QM9_RECORDS, 2: QM9_RECORDS[2].replace("\nN\t", "\nXx\t", 1)})
     server.files["/3195389"] = bad
-    monkeypatch.setattr(_fetchers, "QM9_MD5", hashlib.md5(bad).hexdigest())
+    monkeypatch.setattr(_qm9, "QM9_MD5", hashlib.md5(bad).hexdigest())
     with pytest.raises(ValueError, match="dsgdb9nsd_000002.xyz.*unknown element"):
         fetch_qm9(data_home=tmp_path)
     assert os.listdir(tmp_path / "qm9") == []

@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 
-from .._core.molecules import _from_atoms, pack_molecules
+from .._core.molecules import _from_atoms, pack_molecules, pad_ragged
 
 _ASE_MISSING = (
     "read_molecules needs ASE to read molecule files; install it with "
@@ -118,10 +118,8 @@ def read_molecules(path, format=None, target=None, index=":", *, packed=False):
 
 
 def _pack(pairs):
-    max_atoms = max((len(numbers) for numbers, _ in pairs), default=0)
-    Z = np.zeros((len(pairs), max_atoms), dtype=np.int64)
-    R = np.zeros((len(pairs), max_atoms, 3), dtype=np.float64)
-    for row, (numbers, positions) in enumerate(pairs):
-        Z[row, : len(numbers)] = numbers
-        R[row, : len(numbers)] = positions
+    if not pairs:  # no molecule to take the shape of the positions from
+        return pack_molecules(np.zeros((0, 0), dtype=np.int64), np.zeros((0, 0, 3)))
+    Z = pad_ragged([numbers for numbers, _ in pairs], dtype=np.int64)
+    R = pad_ragged([positions for _, positions in pairs], dtype=np.float64)
     return pack_molecules(Z, R)

@@ -72,9 +72,9 @@ class BilinearRegressor(RegressorMixin, BaseEstimator):
           with the quadratic form applied implicitly (memory ``O(n K + K^2)``).
         - "auto": the cheapest by operation count of "dual" and "primal"
           (each only if its dense matrices fit in 2 GiB, the dual only up to
-          12,000 samples) and "cg" (counted as 500 iterations, what it takes on
-          QM9 scattering coefficients); in practice "dual" for small ``n``,
-          "primal" for small ``K`` and "cg" when ``n`` and ``K`` are both large.
+          12,000 samples) and "cg" (counted as 500 iterations); in practice
+          "dual" for small ``n``, "primal" for small ``K`` and "cg" when ``n``
+          and ``K`` are both large.
 
         All three minimise the same objective and agree to solver precision.
 
@@ -164,8 +164,8 @@ class BilinearRegressor(RegressorMixin, BaseEstimator):
     - "cg": ``O(4 n K^2)`` per iteration and ``O(n K + K^2)`` memory; the only
       option when ``n`` and ``K`` are both large.  Thanks to the rotation and
       diagonal preconditioning, it needs tens of iterations on well-conditioned
-      features, but hundreds on scattering coefficients (370-720 on QM9's at
-      ``tol=1e-6``).
+      features, but hundreds on scattering coefficients (the counts measured on
+      QM9 are in ``benchmarks/README.md``).
 
     ``predict`` costs ``O(n K^2)``.  Internally all computations are done in
     float64; ``predict`` returns float32 for float32 input.
