@@ -38,6 +38,32 @@ def molecules(qm7, qm9):
     return chosen
 
 
+@pytest.fixture(scope="session")
+def q_sweep(qm7):
+    """A grid search over ``Q`` whose best candidate is known.
+
+    The target of 12 molecules is their own q=2 zeroth-order coefficient. With one
+    column per power (the full channel, zeroth order), only ``Q=(2.0,)`` hands the
+    ridge the target itself; the columns of the other powers are correlated with it
+    but far from collinear, so their cross-validated R² stays well below 1.
+    """
+    from skscatharm import SolidHarmonicScattering
+
+    computed_Q = (0.5, 1.0, 2.0, 3.0)
+    params = dict(sigma=0.5, oversampling=2.0, max_order=0, channels=("full",))
+    X = qm7[0][:12]
+    coefficients = SolidHarmonicScattering(Q=computed_Q, **params).fit_transform(X)
+    return dict(
+        X=X,
+        y=coefficients[:, computed_Q.index(2.0)],
+        params=params,
+        computed_Q=computed_Q,
+        # The right answer last: a selection that ignored Q would pick the first.
+        grid={"powers__Q": [(0.5,), (3.0,), (2.0,)], "ridge__alpha": [1e-6, 1e-3]},
+        best_Q=(2.0,),
+    )
+
+
 def pytest_collection_modifyitems(config, items):
     """Skip GPU tests when no CUDA device is usable."""
     from skscatharm._core.backend import cupy_available

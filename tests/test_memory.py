@@ -7,10 +7,9 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
 from skscatharm import SelectIntegralPowers, SolidHarmonicScattering
-from skscatharm._core import dispatch
+from skscatharm._core import cache, dispatch
 
 CHEAP = dict(sigma=0.5, J=1, L=1, oversampling=2.0)
-ALL_Q = (0.5, 1.0, 2.0, 3.0)
 
 
 @pytest.fixture
@@ -64,6 +63,38 @@ def test_other_parameters_do_not_read_stale_values(qm7, tmp_path, change):
     )
 
 
+def test_working_precision_is_in_the_key(qm7, tmp_path, computed):
+    X = qm7[0][:2]
+    double = SolidHarmonicScattering(memory=str(tmp_path), **CHEAP).fit_transform(X)
+    computed["molecules"] = 0
+    single_cached = SolidHarmonicScattering(
+        memory=str(tmp_path), dtype="float32", **CHEAP
+    )
+    single = single_cached.fit_transform(X)
+    # The float32 run computes its own values; it does not read the float64 entries.
+    assert computed["molecules"] == 2
+    np.testing.assert_array_equal(
+        single, SolidHarmonicScattering(dtype="float32", **CHEAP).fit_transform(X)
+    )
+    # The two precisions differ, so reading the other entry would have shown.
+    assert not np.array_equal(single, double)
+
+
+def test_package_version_is_in_the_key(qm7, tmp_path, computed, monkeypatch):
+    X = qm7[0][:2]
+    expected = SolidHarmonicScattering(memory=str(tmp_path), **CHEAP).fit_transform(X)
+    computed["molecules"] = 0
+    # Another release may compute other numbers: its entries are not read back.
+    monkeypatch.setattr(cache, "__version__", "0.0.0+another.release")
+    values = SolidHarmonicScattering(memory=str(tmp_path), **CHEAP).fit_transform(X)
+    assert computed["molecules"] == 2
+    np.testing.assert_array_equal(values, expected)
+    # Under the same version again, the entries written just now are read back.
+    computed["molecules"] = 0
+    SolidHarmonicScattering(memory=str(tmp_path), **CHEAP).fit_transform(X)
+    assert computed["molecules"] == 0
+
+
 def test_moved_atom_is_a_new_molecule(qm7, tmp_path, computed):
     X = qm7[0][:1].copy()
     cached = SolidHarmonicScattering(memory=str(tmp_path), **CHEAP)
@@ -75,21 +106,22 @@ def test_moved_atom_is_a_new_molecule(qm7, tmp_path, computed):
     assert not np.allclose(moved, first)
 
 
-def test_q_sweep_computes_each_molecule_once(qm7, tmp_path, computed):
-    X, y = qm7[0][:12], qm7[1][:12]
+def test_q_sweep_computes_each_molecule_once(q_sweep, tmp_path, computed):
+    X, y, computed_Q = q_sweep["X"], q_sweep["y"], q_sweep["computed_Q"]
+    scattering = SolidHarmonicScattering(
+        Q=computed_Q, memory=str(tmp_path), **q_sweep["params"]
+    )
     pipeline = Pipeline(
         [
-            (
-                "scattering",
-                SolidHarmonicScattering(Q=ALL_Q, memory=str(tmp_path), **CHEAP),
-            ),
-            ("powers", SelectIntegralPowers(computed_Q=ALL_Q)),
+            ("scattering", scattering),
+            ("powers", SelectIntegralPowers(computed_Q=computed_Q)),
             ("ridge", Ridge()),
         ]
     )
-    grid = {"powers__Q": [(1.0,), (1.0, 2.0), ALL_Q], "ridge__alpha": [1e-3, 1.0]}
-    search = GridSearchCV(pipeline, grid, cv=3).fit(X, y)
+    search = GridSearchCV(pipeline, q_sweep["grid"], cv=3).fit(X, y)
     # 6 candidates x 3 splits x (8 training + 4 held-out molecules) + the refit on
     # all 12 would be 228 transforms without the memory; each molecule once with it.
     assert computed["molecules"] == 12
-    assert search.best_params_["powers__Q"] in grid["powers__Q"]
+    # The values read back are the right ones: the known-best powers win.
+    assert search.best_params_["powers__Q"] == q_sweep["best_Q"]
+    assert search.best_score_ > 0.999

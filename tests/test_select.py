@@ -10,7 +10,6 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skscatharm import SelectIntegralPowers, SolidHarmonicScattering
 
-CHEAP = dict(sigma=0.5, J=1, L=1, oversampling=2.0)
 ALL_Q = (0.5, 1.0, 2.0, 3.0)
 
 
@@ -54,22 +53,23 @@ class CountingScattering(SolidHarmonicScattering):
         return super().transform(X)
 
 
-def test_q_sweep_with_pipeline_memory_transforms_once(qm7, tmp_path):
-    X, y = qm7[0][:12], qm7[1][:12]
+def test_q_sweep_with_pipeline_memory_transforms_once(q_sweep, tmp_path):
+    X, y, computed_Q = q_sweep["X"], q_sweep["y"], q_sweep["computed_Q"]
     pipeline = Pipeline(
         [
-            ("scattering", CountingScattering(Q=ALL_Q, **CHEAP)),
-            ("powers", SelectIntegralPowers(computed_Q=ALL_Q)),
+            ("scattering", CountingScattering(Q=computed_Q, **q_sweep["params"])),
+            ("powers", SelectIntegralPowers(computed_Q=computed_Q)),
             ("ridge", Ridge()),
         ],
         memory=Memory(tmp_path, verbose=0),
     )
-    grid = {"powers__Q": [(1.0,), (1.0, 2.0), ALL_Q], "ridge__alpha": [1e-3, 1.0]}
     CountingScattering.transformed = 0
-    search = GridSearchCV(pipeline, grid, cv=3).fit(X, y)
+    search = GridSearchCV(pipeline, q_sweep["grid"], cv=3).fit(X, y)
     # Each split's training molecules are featurized once (cached across the 6
     # candidates), the refit once more; test molecules are transformed per candidate
     # (Pipeline memory caches fit_transform only), 12 molecules per candidate.
     n_candidates = 6
     assert CountingScattering.transformed == 2 * 12 + 12 + n_candidates * 12
-    assert search.best_params_["powers__Q"] in grid["powers__Q"]
+    # The selection reached the ridge: only the right powers give the target back.
+    assert search.best_params_["powers__Q"] == q_sweep["best_Q"]
+    assert search.best_score_ > 0.999
