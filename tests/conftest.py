@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 from skscatharm.datasets import load_qm7_sample, load_qm9_sample
 
@@ -9,6 +10,19 @@ from skscatharm.datasets import load_qm7_sample, load_qm9_sample
 def _unpad(row):
     real = row[:, 0] > 0
     return row[real, 0].astype(int), row[real, 1:]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_blas_thread():
+    """Hold BLAS to one thread for the whole run.
+
+    The tests' arrays are small, and BLAS threads that wait for a busy core spin:
+    on two cores shared with other work, two BLAS threads made the in-process
+    transforms several times slower. No test depends on the thread count (the
+    worker processes of ``n_jobs`` use one BLAS thread anyway).
+    """
+    with threadpool_limits(limits=1):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -100,7 +100,8 @@ def test_parallel_jobs_give_the_same_numbers(qm7):
     X = qm7[0][:4]
     serial = SolidHarmonicScattering(**CHEAP).fit_transform(X)
     parallel = SolidHarmonicScattering(n_jobs=2, **CHEAP).fit_transform(X)
-    # Worker processes use one BLAS thread, the serial run all of them: the sums over
-    # atoms are ordered differently, and powers of near-zero field values amplify that
-    # rounding to ~1e-8. A wrong molecule order or batch mix-up would be O(1).
+    # Outside the tests the serial run uses every BLAS thread, the workers one: the
+    # sums over atoms may be ordered differently, and powers of near-zero field
+    # values amplify that rounding to ~1e-8. A wrong molecule order or batch mix-up
+    # would be O(1).
     np.testing.assert_allclose(parallel, serial, rtol=1e-7)
