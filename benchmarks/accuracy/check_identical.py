@@ -109,7 +109,13 @@ def compare(before, after):
     for name in sorted(a.files):
         same = a[name].shape == b[name].shape and np.array_equal(a[name], b[name])
         identical &= same
-        detail = "bit-identical" if same else "DIFFERENT"
+        detail = "bit-identical"
+        if not same and a[name].shape == b[name].shape:
+            scale = np.maximum(np.abs(a[name]), np.abs(b[name]))
+            relative = np.abs(a[name] - b[name]) / np.where(scale > 0, scale, 1)
+            detail = f"DIFFERENT (largest relative difference {relative.max():.1e})"
+        elif not same:
+            detail = "DIFFERENT (shapes)"
         print(f"{name:32s} {str(a[name].shape):14s} {detail}")
     return identical
 
