@@ -1,7 +1,5 @@
 """``atom_fields``: the first-order fields read at the atoms, against two references."""
 
-import doctest
-
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
@@ -153,12 +151,3 @@ def test_bad_molecule_is_named():
     bad = (np.array([1, 1]), np.array([[0.0, 0.0, 0.0], [np.nan, 0.0, 0.0]]))
     with pytest.raises(ValueError, match="molecule 1"):
         atom_fields([good, bad])
-
-
-def test_docstring_examples_run():
-    from skscatharm._atoms import fields, ridge, ridge_cv
-
-    for module in (fields, ridge, ridge_cv):
-        result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-        assert result.attempted > 0
-        assert result.failed == 0
