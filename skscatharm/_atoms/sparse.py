@@ -205,7 +205,62 @@ def ridge_path(gram, moment, features, alphas):
     return np.array([rotated @ (projected / (eigenvalues + a)) for a in alphas])
 
 
-class SparseAtomKernelRidge(_BaseAtomKernelRidge):
+class _BaseSparseAtomKernelRidge(_BaseAtomKernelRidge):
+    """What the sparse models share: representatives, the weighted fit and its solve.
+
+    Parameters
+    ----------
+    n_representatives, selection, random_state, verbose
+        As in :class:`SparseAtomKernelRidge`; the other parameters as in
+        :class:`~skscatharm._atoms.base._BaseAtomKernelRidge`.
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseAtomKernelRidge._parameter_constraints,
+        "n_representatives": [Interval(Integral, 1, None, closed="left")],
+        "selection": [StrOptions({"farthest", "random"})],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def _start_fit(self, X, y, widths, sample_weight):
+        """Fit the descriptors and dressed atoms; the kernel's target and weights."""
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, np.empty(len(np.asarray(y))), ensure_non_negative=True
+            )
+        residual = self._fit_atoms(X, y, widths, sample_weight)
+        n_molecules = self._training_atoms[3]
+        weights = np.ones(n_molecules) if sample_weight is None else sample_weight
+        return residual, weights
+
+    def _representatives(self, atoms, rng):
+        """Indices of the representatives among ``atoms``, and their atoms tuple."""
+        indices = select_representatives(
+            atoms[0], atoms[2], self.n_representatives, self.selection, rng
+        )
+        return indices, representative_atoms(atoms, indices)
+
+    def _fit_representatives(self, residual, weights, widths, alpha, rng):
+        """Choose the representatives among the training atoms and solve the ridge."""
+        atoms = self._training_atoms
+        self.representatives_, representatives = self._representatives(atoms, rng)
+        T, gram, moment = sparse_normal_equations(
+            atoms,
+            representatives,
+            residual - self.intercept_,
+            weights,
+            widths,
+            self.n_jobs,
+            self.verbose,
+        )
+        self.dual_coef_ = T @ ridge_solution(gram, moment, alpha)
+        # Predictions read the kernel against the model's atoms: the representatives.
+        self._training_atoms = representatives
+        self.n_representatives_ = len(self.representatives_)
+
+
+class SparseAtomKernelRidge(_BaseSparseAtomKernelRidge):
     """:class:`AtomKernelRidge` on representative atoms, for large training sets.
 
     The same model of a sum of atomic energies (the same descriptors, dressed atoms
@@ -278,13 +333,9 @@ class SparseAtomKernelRidge(_BaseAtomKernelRidge):
     """
 
     _parameter_constraints: dict = {
-        **_BaseAtomKernelRidge._parameter_constraints,
-        "n_representatives": [Interval(Integral, 1, None, closed="left")],
+        **_BaseSparseAtomKernelRidge._parameter_constraints,
         "width": [Interval(Real, 0, None, closed="neither"), "array-like"],
         "alpha": [Interval(Real, 0, None, closed="neither")],
-        "selection": [StrOptions({"farthest", "random"})],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -339,32 +390,8 @@ class SparseAtomKernelRidge(_BaseAtomKernelRidge):
         self : SparseAtomKernelRidge
         """
         widths = _checked_widths(self.width, "width")
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, np.empty(len(np.asarray(y))), ensure_non_negative=True
-            )
-        residual = self._fit_atoms(X, y, widths, sample_weight)
-        atoms = self._training_atoms
-        weights = np.ones(atoms[3]) if sample_weight is None else sample_weight
-        self.representatives_ = select_representatives(
-            atoms[0],
-            atoms[2],
-            self.n_representatives,
-            self.selection,
-            check_random_state(self.random_state),
+        residual, weights = self._start_fit(X, y, widths, sample_weight)
+        self._fit_representatives(
+            residual, weights, widths, self.alpha, check_random_state(self.random_state)
         )
-        representatives = representative_atoms(atoms, self.representatives_)
-        T, gram, moment = sparse_normal_equations(
-            atoms,
-            representatives,
-            residual - self.intercept_,
-            weights,
-            widths,
-            self.n_jobs,
-            self.verbose,
-        )
-        self.dual_coef_ = T @ ridge_solution(gram, moment, self.alpha)
-        # Predictions read the kernel against the model's atoms: the representatives.
-        self._training_atoms = representatives
-        self.n_representatives_ = len(self.representatives_)
         return self

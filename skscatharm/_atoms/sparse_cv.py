@@ -7,24 +7,19 @@ single validation split (``cv=PredefinedSplit(...)``, or a list with one pair of
 index arrays) the search costs one accumulation per width.
 """
 
-from numbers import Integral
-
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight
+from sklearn.utils._param_validation import StrOptions
 
-from .base import _BaseAtomKernelRidge, _checked_widths
-from .representatives import select_representatives
+from .base import _checked_widths
 from .ridge_cv import DEFAULT_ALPHAS
 from .sparse import (
+    _BaseSparseAtomKernelRidge,
     molecule_subset,
     nystroem_features,
-    representative_atoms,
     ridge_path,
-    ridge_solution,
     sparse_normal_equations,
 )
 
@@ -38,7 +33,7 @@ def _checked_alphas(alphas):
     return alphas
 
 
-class SparseAtomKernelRidgeCV(_BaseAtomKernelRidge):
+class SparseAtomKernelRidgeCV(_BaseSparseAtomKernelRidge):
     """:class:`SparseAtomKernelRidge` with its width and ridge chosen by validation.
 
     ``fit`` fits the descriptors' scaling and the dressed atoms once on all the
@@ -96,15 +91,11 @@ n_representatives_, offset_, scale_, n_atoms_fit_
     """
 
     _parameter_constraints: dict = {
-        **_BaseAtomKernelRidge._parameter_constraints,
-        "n_representatives": [Interval(Integral, 1, None, closed="left")],
+        **_BaseSparseAtomKernelRidge._parameter_constraints,
         "widths": ["array-like"],
         "alphas": ["array-like"],
         "cv": ["cv_object"],
         "error": [StrOptions({"absolute", "squared"})],
-        "selection": [StrOptions({"farthest", "random"})],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -144,16 +135,6 @@ n_representatives_, offset_, scale_, n_atoms_fit_
         self.random_state = random_state
         self.verbose = verbose
 
-    def _representatives(self, atoms, seed):
-        indices = select_representatives(
-            atoms[0],
-            atoms[2],
-            self.n_representatives,
-            self.selection,
-            np.random.RandomState(seed),
-        )
-        return indices, representative_atoms(atoms, indices)
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Choose the width and the ridge on held-out molecules, then refit.
@@ -178,13 +159,8 @@ n_representatives_, offset_, scale_, n_atoms_fit_
         if not candidates:
             raise ValueError("widths must hold at least one candidate")
         alphas = _checked_alphas(self.alphas)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, np.empty(len(np.asarray(y))), ensure_non_negative=True
-            )
-        residual = self._fit_atoms(X, y, candidates[0], sample_weight)
+        residual, weights = self._start_fit(X, y, candidates[0], sample_weight)
         atoms = self._training_atoms
-        weights = np.ones(atoms[3]) if sample_weight is None else sample_weight
         # One seed for every split and the refit: each draws its own representatives.
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         power = 1 if self.error == "absolute" else 2
@@ -194,7 +170,8 @@ n_representatives_, offset_, scale_, n_atoms_fit_
         for fit, held in splits:
             fit, held = np.sort(fit), np.sort(held)
             fit_atoms = molecule_subset(atoms, fit)
-            _, representatives = self._representatives(fit_atoms, seed)
+            rng = np.random.RandomState(seed)
+            _, representatives = self._representatives(fit_atoms, rng)
             held_atoms = molecule_subset(atoms, held)
             intercept = np.average(residual[fit], weights=weights[fit])
             held_weight += weights[held].sum()
@@ -221,17 +198,7 @@ n_representatives_, offset_, scale_, n_atoms_fit_
         self.width_ = self.widths[best_width]
         self.alpha_ = float(alphas[best_alpha])
         self.widths_ = candidates[best_width]
-        self.representatives_, representatives = self._representatives(atoms, seed)
-        T, gram, moment = sparse_normal_equations(
-            atoms,
-            representatives,
-            residual - self.intercept_,
-            weights,
-            self.widths_,
-            self.n_jobs,
-            self.verbose,
+        self._fit_representatives(
+            residual, weights, self.widths_, self.alpha_, np.random.RandomState(seed)
         )
-        self.dual_coef_ = T @ ridge_solution(gram, moment, self.alpha_)
-        self._training_atoms = representatives
-        self.n_representatives_ = len(self.representatives_)
         return self
