@@ -57,8 +57,9 @@ def _parser():
         type=float,
         default=2.0,
         help="accuracy setting of the transform (default 2, the cheapest sensible "
-        "one: errors of a few 1e-4 on typical molecules; 4, the transform's "
-        "default, keeps every coefficient within 1e-3 and costs 2 to 4 times more)",
+        "one for regression; 4, the transform's default, keeps every coefficient "
+        "within 1e-3 at a higher cost; benchmarks/README.md has the measured errors "
+        "and times)",
     )
     parser.add_argument(
         "--n-jobs",
