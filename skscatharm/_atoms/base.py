@@ -37,6 +37,16 @@ def _checked_widths(width, name):
     return widths
 
 
+def _checked_alphas(alphas):
+    """``alphas`` as a 1-D array of positive floats, or a ValueError."""
+    checked = np.asarray(alphas, dtype=np.float64)
+    if checked.ndim != 1 or checked.size == 0 or not np.all(checked > 0):
+        raise ValueError(
+            f"alphas must be a non-empty sequence of positive numbers; got {alphas!r}"
+        )
+    return checked
+
+
 class _BaseAtomKernelRidge(RegressorMixin, BaseEstimator):
     """Kernel ridge regression of a sum of atomic energies, less the choice of kernel.
 

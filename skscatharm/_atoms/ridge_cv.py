@@ -13,7 +13,7 @@ from sklearn.base import _fit_context
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import StrOptions
 
-from .base import _BaseAtomKernelRidge, _checked_widths
+from .base import _BaseAtomKernelRidge, _checked_alphas, _checked_widths
 from .kernels import summed_atom_kernels
 
 #: Default candidate ridges: 4 per decade from 1e-5 to 1e-1.
@@ -166,12 +166,7 @@ n_atoms_fit_
         ]
         if not candidates:
             raise ValueError("widths must hold at least one candidate")
-        alphas = np.asarray(self.alphas, dtype=np.float64)
-        if alphas.ndim != 1 or alphas.size == 0 or not np.all(alphas > 0):
-            raise ValueError(
-                f"alphas must be a non-empty sequence of positive numbers; got "
-                f"{self.alphas!r}"
-            )
+        alphas = _checked_alphas(self.alphas)
         residual = self._fit_atoms(X, y, candidates[0])
         distinct = np.unique(np.concatenate(candidates))
         # One pass over the atom pairs gives every width's kernel.

@@ -121,15 +121,14 @@ def sparse_normal_equations(
     # eigenvalues, where T is large.
     gram = np.zeros((T.shape[1], T.shape[1]))
     moment = np.zeros(T.shape[1])
-    n_per_block = max(1, BLOCK_VALUES // representatives[3])
     with progress_bar(atoms[3], "normal equations", verbose > 0) as advance:
-        for first, block in molecule_blocks(atoms, n_per_block):
-            rows = slice(first, first + block[3])
-            features = summed_atom_kernel(block, representatives, widths, n_jobs) @ T
+        for rows, features in nystroem_feature_blocks(
+            atoms, representatives, T, widths, n_jobs
+        ):
             weighted = features * sample_weight[rows, None]
             gram += weighted.T @ features
             moment += weighted.T @ target[rows]
-            advance(block[3])
+            advance(len(features))
     return T, gram, moment
 
 
@@ -166,11 +165,26 @@ def nystroem_features(atoms, representatives, T, widths, n_jobs=None):
     features : ndarray of shape (n_molecules, T.shape[1])
     """
     features = np.empty((atoms[3], T.shape[1]))
+    for rows, block in nystroem_feature_blocks(
+        atoms, representatives, T, widths, n_jobs
+    ):
+        features[rows] = block
+    return features
+
+
+def nystroem_feature_blocks(atoms, representatives, T, widths, n_jobs=None):
+    """``Φ = K_nm T`` over consecutive blocks of molecules, one block at a time.
+
+    Yields
+    ------
+    rows : slice
+        The block's molecules.
+    features : ndarray of shape (n_block_molecules, T.shape[1])
+    """
     n_per_block = max(1, BLOCK_VALUES // representatives[3])
     for first, block in molecule_blocks(atoms, n_per_block):
         kernel = summed_atom_kernel(block, representatives, widths, n_jobs)
-        features[first : first + block[3]] = kernel @ T
-    return features
+        yield slice(first, first + block[3]), kernel @ T
 
 
 def ridge_solution(gram, moment, alpha):

@@ -13,7 +13,7 @@ from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import StrOptions
 
-from .base import _checked_widths
+from .base import _checked_alphas, _checked_widths
 from .ridge_cv import DEFAULT_ALPHAS
 from .sparse import (
     _BaseSparseAtomKernelRidge,
@@ -22,15 +22,6 @@ from .sparse import (
     ridge_path,
     sparse_normal_equations,
 )
-
-
-def _checked_alphas(alphas):
-    alphas = np.asarray(alphas, dtype=np.float64)
-    if alphas.ndim != 1 or alphas.size == 0 or not np.all(alphas > 0):
-        raise ValueError(
-            f"alphas must be a non-empty sequence of positive numbers; got {alphas!r}"
-        )
-    return alphas
 
 
 class SparseAtomKernelRidgeCV(_BaseSparseAtomKernelRidge):
