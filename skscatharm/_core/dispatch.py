@@ -8,12 +8,14 @@ batches, spread the batches over processes (joblib), and store what was computed
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
+from threadpoolctl import threadpool_limits
 
 from .backend import get_backend
 from .cache import MoleculeCache
 from .geometry import pad_batch, principal_axes_positions
 from .progress import progress_bar
 from .scattering import scatter_batch
+from .threads import thread_budget
 
 #: Upper bound on the bytes of the largest work array of one GPU batch.
 GPU_BATCH_BYTES = 2 * 1024**3
@@ -80,12 +82,15 @@ def scatter_molecules(
     n_jobs = 1 if backend_name == "cupy" else effective_n_jobs(n_jobs)
     with progress_bar(len(positions), "scattering", verbose > 0) as advance:
         if n_jobs == 1:
-            for indices, batch in zip(batches, payload, strict=True):
-                (result,) = _scatter_batches(
-                    backend_name, plan, dtype, [batch], workers=-1
-                )
-                output[indices] = result.reshape(len(indices), -1)
-                advance(len(indices))
+            # In this process: BLAS and FFT threads only on the cores free now.
+            threads = thread_budget()
+            with threadpool_limits(threads):
+                for indices, batch in zip(batches, payload, strict=True):
+                    (result,) = _scatter_batches(
+                        backend_name, plan, dtype, [batch], workers=threads
+                    )
+                    output[indices] = result.reshape(len(indices), -1)
+                    advance(len(indices))
         else:
             # A few chunks per process keep the load balanced.
             n_chunks = min(len(batches), 4 * n_jobs)
