@@ -388,3 +388,99 @@ def test_fetch_qm9_accepts_the_sample_target_names(qm9, server, tmp_path):
         bunch = fetch_qm9(data_home=tmp_path, target="U0_atom_kcal_mol")
     np.testing.assert_array_equal(bunch.target, bunch.frame["U0_atom"])
     assert bunch.target_names == ["U0_atom (kcal/mol)"]
+
+
+# --- QM9: the parsed-array cache is a shortcut, never a blocker ----------------------
+
+
+def _corrupt(data):
+    """Ways a cache file breaks: cut short, one byte flipped, emptied."""
+    flipped = bytearray(data)
+    flipped[len(data) // 2] ^= 0xFF  # inside an array: the zip CRC no longer matches
+    return {
+        "truncated": data[: len(data) // 2],
+        "flipped": bytes(flipped),
+        "empty": b"",
+    }
+
+
+@pytest.mark.parametrize("damage", ["truncated", "flipped", "empty"])
+def test_fetch_qm9_reparses_the_archive_over_a_corrupt_cache(
+    qm9, server, tmp_path, damage
+):
+    fetch_qm9(data_home=tmp_path)
+    cache = tmp_path / "qm9" / "qm9.npz"
+    good = cache.read_bytes()
+    cache.write_bytes(_corrupt(good)[damage])
+    with pytest.warns(UserWarning, match=r"cache file .*qm9\.npz cannot be used"):
+        bunch = fetch_qm9(data_home=tmp_path, download_if_missing=False)
+    _check_qm9(bunch)
+    assert server.requests == ["/3195389"]  # parsed from the archive, not downloaded
+    # The bad cache was replaced by a good one: the next call reads it, silently.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _check_qm9(fetch_qm9(data_home=tmp_path, download_if_missing=False))
+
+
+def test_fetch_qm9_downloads_again_when_cache_and_archive_are_bad(
+    qm9, server, tmp_path
+):
+    fetch_qm9(data_home=tmp_path)
+    folder = tmp_path / "qm9"
+    (folder / "qm9.npz").write_bytes(b"")
+    (folder / "dsgdb9nsd.xyz.tar.bz2").unlink()
+    with pytest.warns(UserWarning, match="qm9.npz cannot be used"):
+        _check_qm9(fetch_qm9(data_home=tmp_path))
+    assert server.requests == ["/3195389", "/3195389"]
+
+
+def test_fetch_qm9_ignores_a_cache_with_missing_or_bad_arrays(qm9, server, tmp_path):
+    fetch_qm9(data_home=tmp_path)
+    cache = tmp_path / "qm9" / "qm9.npz"
+    with np.load(cache) as stored:
+        arrays = dict(stored)
+    arrays["R"][0, 0, 0] = np.nan
+    np.savez(cache, **arrays)
+    with pytest.warns(UserWarning, match="R holds non-finite positions"):
+        _check_qm9(fetch_qm9(data_home=tmp_path))
+    del arrays["Cv"]
+    arrays["R"][0, 0, 0] = 0.0
+    np.savez(cache, **arrays)
+    with pytest.warns(UserWarning, match=r"arrays \['Cv'\] are missing"):
+        _check_qm9(fetch_qm9(data_home=tmp_path))
+
+
+def _refuse_writes(monkeypatch):
+    """Make the cache folder read-only for the cache writer, even as root."""
+    from skscatharm.datasets import _cache
+
+    def refuse(*args, dir=None, **kwargs):
+        raise PermissionError(13, "Permission denied", dir)
+
+    monkeypatch.setattr(_cache.tempfile, "NamedTemporaryFile", refuse)
+
+
+def test_fetch_qm9_works_from_a_read_only_data_home(qm9, server, tmp_path, monkeypatch):
+    fetch_qm9(data_home=tmp_path)
+    (tmp_path / "qm9" / "qm9.npz").unlink()
+    _refuse_writes(monkeypatch)
+    with pytest.warns(UserWarning, match=r"could not write the cache file .*qm9\.npz"):
+        bunch = fetch_qm9(data_home=tmp_path, download_if_missing=False)
+    _check_qm9(bunch)
+    assert sorted(os.listdir(tmp_path / "qm9")) == ["dsgdb9nsd.xyz.tar.bz2"]
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0,
+    reason="root writes to read-only folders",
+)
+def test_fetch_qm9_works_from_a_chmod_read_only_data_home(qm9, server, tmp_path):
+    fetch_qm9(data_home=tmp_path)
+    folder = tmp_path / "qm9"
+    (folder / "qm9.npz").unlink()
+    folder.chmod(0o555)
+    try:
+        with pytest.warns(UserWarning, match="could not write the cache file"):
+            _check_qm9(fetch_qm9(data_home=tmp_path, download_if_missing=False))
+    finally:
+        folder.chmod(0o755)

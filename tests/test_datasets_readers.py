@@ -284,3 +284,21 @@ def test_qm9_bad_record_names_the_file(tmp_path, text, message):
     with pytest.raises(ValueError, match=message) as error:
         load_qm9_xyz(path)
     assert "dsgdb9nsd_000003.xyz" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("0\n" + WATER.split("\n", 1)[1], "announces 0 atoms"),
+        ("-1\n" + WATER.split("\n", 1)[1], "announces -1 atoms"),
+        (WATER.replace("0.9775395708", "nan"), "atom 0 has a non-finite position"),
+        (WATER.replace("1.3007924", "inf"), "atom 2 has a non-finite position"),
+        (WATER.replace("\t6.002\t", "\tnan\t"), r"properties \['Cv'\] are not finite"),
+    ],
+)
+def test_qm9_empty_or_non_finite_record_names_the_file(tmp_path, text, message):
+    path = tmp_path / "dsgdb9nsd_000003.xyz"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message) as error:
+        load_qm9_xyz(path)
+    assert "dsgdb9nsd_000003.xyz" in str(error.value)
