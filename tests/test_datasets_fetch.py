@@ -154,7 +154,10 @@ def test_fetch_qm7_downloads_once_then_reads_the_cache(qm7, server, tmp_path):
     first = fetch_qm7(data_home=tmp_path)
     assert server.requests == ["/qm7.mat"]
     _check_qm7(first, qm7)
-    assert os.listdir(tmp_path / "qm7") == ["qm7.mat"]  # no temporary file left
+    # no temporary file left; the download's SHA-256 is recorded beside it
+    assert sorted(os.listdir(tmp_path / "qm7")) == ["qm7.mat", "qm7.mat.sha256"]
+    recorded = (tmp_path / "qm7" / "qm7.mat.sha256").read_text().strip()
+    assert recorded == hashlib.sha256(server.files["/qm7.mat"]).hexdigest()
     X, y = fetch_qm7(data_home=tmp_path, return_X_y=True)
     assert server.requests == ["/qm7.mat"]  # cache hit: no second request
     np.testing.assert_array_equal(X, first.data)
@@ -238,6 +241,57 @@ def test_fetch_qm7_downloads_again_over_a_corrupt_cache(qm7, server, tmp_path):
         bunch = fetch_qm7(data_home=tmp_path)
     assert server.requests == ["/qm7.mat"]
     _check_qm7(bunch, qm7)
+
+
+def _flip_a_coordinate(path):
+    """Change one float32 coordinate of a qm7.mat in place: still a valid file."""
+    data = bytearray(path.read_bytes())
+    arrays = scipy.io.loadmat(io.BytesIO(bytes(data)))
+    value = arrays["R"][0, 0, 0].tobytes()  # float32, little endian, stored as is
+    offset = bytes(data).index(value)
+    data[offset] ^= 0x01  # the lowest mantissa bit: the content checks still pass
+    path.write_bytes(bytes(data))
+    changed = scipy.io.loadmat(path)["R"][0, 0, 0]
+    assert np.isfinite(changed) and changed != arrays["R"][0, 0, 0]
+
+
+def test_fetch_qm7_catches_a_cached_file_changed_after_download(qm7, server, tmp_path):
+    fetch_qm7(data_home=tmp_path)
+    _flip_a_coordinate(tmp_path / "qm7" / "qm7.mat")
+    with pytest.raises(OSError, match="SHA256 checksum of .*qm7.mat"):
+        fetch_qm7(data_home=tmp_path, download_if_missing=False)
+    with pytest.warns(UserWarning, match="failed verification"):
+        bunch = fetch_qm7(data_home=tmp_path)
+    assert server.requests == ["/qm7.mat", "/qm7.mat"]
+    _check_qm7(bunch, qm7)
+
+
+def test_fetch_qm7_records_the_checksum_of_a_file_put_there_by_hand(
+    qm7, server, tmp_path
+):
+    (tmp_path / "qm7").mkdir()
+    path = tmp_path / "qm7" / "qm7.mat"
+    path.write_bytes(server.files["/qm7.mat"])
+    _check_qm7(fetch_qm7(data_home=tmp_path, download_if_missing=False), qm7)
+    assert (tmp_path / "qm7" / "qm7.mat.sha256").is_file()
+    _flip_a_coordinate(path)
+    with pytest.raises(OSError, match="SHA256 checksum"):
+        fetch_qm7(data_home=tmp_path, download_if_missing=False)
+    assert server.requests == []
+
+
+def test_fetch_qm7_published_sha256_is_checked_on_the_cached_file(
+    qm7, server, tmp_path, monkeypatch
+):
+    body = server.files["/qm7.mat"]
+    monkeypatch.setattr(_qm7, "QM7_SHA256", hashlib.sha256(body).hexdigest())
+    fetch_qm7(data_home=tmp_path)
+    # With a published checksum nothing needs recording.
+    assert os.listdir(tmp_path / "qm7") == ["qm7.mat"]
+    _flip_a_coordinate(tmp_path / "qm7" / "qm7.mat")
+    with pytest.warns(UserWarning, match="failed verification"):
+        _check_qm7(fetch_qm7(data_home=tmp_path), qm7)
+    assert server.requests == ["/qm7.mat", "/qm7.mat"]
 
 
 # --- QM9 -----------------------------------------------------------------------------
