@@ -83,8 +83,13 @@ class SolidHarmonicScattering(TransformerMixin, BaseEstimator):
         ``max_order`` with :class:`SelectWavelets`, each molecule is then
         computed once for every split and candidate, held-out molecules and the
         final refit included (``Pipeline(memory=...)`` caches only the training
-        side). ``backend``, ``batch_size``, ``n_jobs`` and ``verbose`` are not in
-        the key. ``None`` keeps nothing.
+        side). The resolved backend and ``batch_size`` are in the key (they change
+        the rounding of the results); ``n_jobs`` and ``verbose`` are not. A value
+        read back is checked (shape, float64, finite) and computed again, with a
+        warning, when it is wrong. The folder must be trusted, as for any
+        ``joblib.Memory``: its entries are pickles, and loading a crafted one runs
+        arbitrary code; do not point it at a folder others can write to. ``None``
+        keeps nothing.
     verbose : int, default=0
         Show a progress bar (needs tqdm) when > 0.
 
