@@ -12,9 +12,10 @@ from ._core.dispatch import scattering_coefficients
 from ._core.molecules import as_molecules
 from ._core.plan import ScatteringPlan, wavelet_layout
 from ._parameters import N_JOBS_CONSTRAINT, WAVELET_CONSTRAINTS
+from ._persistence import VersionedPickleMixin
 
 
-class SolidHarmonicScattering(TransformerMixin, BaseEstimator):
+class SolidHarmonicScattering(VersionedPickleMixin, TransformerMixin, BaseEstimator):
     """Solid harmonic wavelet scattering coefficients of molecules.
 
     Each molecule becomes a vector of rotation-, reflection-, translation- and
