@@ -101,6 +101,9 @@ class SolidHarmonicScattering(VersionedPickleMixin, TransformerMixin, BaseEstima
     n_features_out_ : int
         Number of coefficients per molecule.
 
+        Both are set by ``fit`` and read from the current parameters, so that
+        they follow ``set_params`` (the transform learns nothing from data).
+
     See Also
     --------
     skscatharm.pack_molecules : Build the padded array input from ``Z`` and ``R``.
@@ -238,14 +241,37 @@ class SolidHarmonicScattering(VersionedPickleMixin, TransformerMixin, BaseEstima
         -------
         self : SolidHarmonicScattering
         """
-        plan = self._plan()
+        self._plan()  # checks the parameters
         channels = resolve_channels(self.channels)
         if X is not None:
             for index, molecule in enumerate(as_molecules(X)):
                 channel_weights(channels, molecule.numbers, index)
-        self.channel_names_ = [channel.name for channel in channels]
-        self.n_features_out_ = len(channels) * plan.n_features_per_channel
+        self._fitted = True
         return self
+
+    def _fitted_attribute(self, name):
+        # Before fit they do not exist (scikit-learn's convention for attributes
+        # ending in "_"); a pickle saved before they became properties holds them
+        # in its __dict__, which counts as fitted.
+        if not (vars(self).get("_fitted") or "channel_names_" in vars(self)):
+            raise AttributeError(
+                f"{type(self).__name__} has no attribute {name!r} before fit"
+            )
+
+    @property
+    def channel_names_(self):
+        # A property, not a value stored by fit: set_params(channels=...) after fit
+        # would leave a stored value stale.
+        self._fitted_attribute("channel_names_")
+        return [channel.name for channel in resolve_channels(self.channels)]
+
+    @property
+    def n_features_out_(self):
+        # A property for the same reason: J, L, Q, max_order or channels can change
+        # after fit through set_params.
+        self._fitted_attribute("n_features_out_")
+        plan = self._plan()
+        return len(resolve_channels(self.channels)) * plan.n_features_per_channel
 
     def transform(self, X):
         """Scattering coefficients of each molecule.
