@@ -15,6 +15,7 @@ from ._atoms.sparse import SparseAtomKernelRidge
 from ._atoms.sparse_cv import SparseAtomKernelRidgeCV
 from ._core.molecules import pack_molecules
 from ._per_atom import PerAtomRegressor
+from ._persistence import InconsistentVersionWarning
 from ._select import SelectIntegralPowers, SelectWavelets
 from ._transformer import SolidHarmonicScattering
 from ._version import __version__
@@ -25,6 +26,7 @@ __all__ = [
     "AtomKernelRidgeCV",
     "BilinearRegressor",
     "FactorizedBilinearRegressor",
+    "InconsistentVersionWarning",
     "PerAtomRegressor",
     "SelectIntegralPowers",
     "SelectWavelets",

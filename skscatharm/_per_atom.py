@@ -17,6 +17,7 @@ from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import _num_samples, check_array, check_is_fitted
 
 from ._core.molecules import as_molecules
+from ._persistence import VersionedPickleMixin
 from ._transformer import SolidHarmonicScattering
 from .regression import BilinearRegressor
 
@@ -31,7 +32,7 @@ def _per_row(sizes, ndim):
     return sizes if ndim == 1 else sizes[:, None]
 
 
-class PerAtomRegressor(RegressorMixin, BaseEstimator):
+class PerAtomRegressor(VersionedPickleMixin, RegressorMixin, BaseEstimator):
     """Regress a size-extensive target per atom and scale the predictions back.
 
     ``fit(X, y)`` fits ``regressor`` on ``(X, y / n)`` and ``predict(X)`` returns

@@ -18,9 +18,10 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._core.plan import wavelet_layout
+from ._persistence import VersionedPickleMixin
 
 
-class _ColumnSelector(TransformerMixin, BaseEstimator):
+class _ColumnSelector(VersionedPickleMixin, TransformerMixin, BaseEstimator):
     """Keeps the columns ``support_`` set by the subclass's ``fit``."""
 
     def transform(self, X):

@@ -12,9 +12,10 @@ from ._core.dispatch import scattering_coefficients
 from ._core.molecules import as_molecules
 from ._core.plan import ScatteringPlan, wavelet_layout
 from ._parameters import N_JOBS_CONSTRAINT, WAVELET_CONSTRAINTS
+from ._persistence import VersionedPickleMixin
 
 
-class SolidHarmonicScattering(TransformerMixin, BaseEstimator):
+class SolidHarmonicScattering(VersionedPickleMixin, TransformerMixin, BaseEstimator):
     """Solid harmonic wavelet scattering coefficients of molecules.
 
     Each molecule becomes a vector of rotation-, reflection-, translation- and
@@ -83,8 +84,13 @@ class SolidHarmonicScattering(TransformerMixin, BaseEstimator):
         ``max_order`` with :class:`SelectWavelets`, each molecule is then
         computed once for every split and candidate, held-out molecules and the
         final refit included (``Pipeline(memory=...)`` caches only the training
-        side). ``backend``, ``batch_size``, ``n_jobs`` and ``verbose`` are not in
-        the key. ``None`` keeps nothing.
+        side). The resolved backend and ``batch_size`` are in the key (they change
+        the rounding of the results); ``n_jobs`` and ``verbose`` are not. A value
+        read back is checked (shape, float64, finite) and computed again, with a
+        warning, when it is wrong. The folder must be trusted, as for any
+        ``joblib.Memory``: its entries are pickles, and loading a crafted one runs
+        arbitrary code; do not point it at a folder others can write to. ``None``
+        keeps nothing.
     verbose : int, default=0
         Show a progress bar (needs tqdm) when > 0.
 
@@ -94,6 +100,9 @@ class SolidHarmonicScattering(TransformerMixin, BaseEstimator):
         Names of the channels, in output order.
     n_features_out_ : int
         Number of coefficients per molecule.
+
+        Both are set by ``fit`` and read from the current parameters, so that
+        they follow ``set_params`` (the transform learns nothing from data).
 
     See Also
     --------
@@ -232,14 +241,37 @@ class SolidHarmonicScattering(TransformerMixin, BaseEstimator):
         -------
         self : SolidHarmonicScattering
         """
-        plan = self._plan()
+        self._plan()  # checks the parameters
         channels = resolve_channels(self.channels)
         if X is not None:
             for index, molecule in enumerate(as_molecules(X)):
                 channel_weights(channels, molecule.numbers, index)
-        self.channel_names_ = [channel.name for channel in channels]
-        self.n_features_out_ = len(channels) * plan.n_features_per_channel
+        self._fitted = True
         return self
+
+    def _fitted_attribute(self, name):
+        # Before fit they do not exist (scikit-learn's convention for attributes
+        # ending in "_"); a pickle saved before they became properties holds them
+        # in its __dict__, which counts as fitted.
+        if not (vars(self).get("_fitted") or "channel_names_" in vars(self)):
+            raise AttributeError(
+                f"{type(self).__name__} has no attribute {name!r} before fit"
+            )
+
+    @property
+    def channel_names_(self):
+        # A property, not a value stored by fit: set_params(channels=...) after fit
+        # would leave a stored value stale.
+        self._fitted_attribute("channel_names_")
+        return [channel.name for channel in resolve_channels(self.channels)]
+
+    @property
+    def n_features_out_(self):
+        # A property for the same reason: J, L, Q, max_order or channels can change
+        # after fit through set_params.
+        self._fitted_attribute("n_features_out_")
+        plan = self._plan()
+        return len(resolve_channels(self.channels)) * plan.n_features_per_channel
 
     def transform(self, X):
         """Scattering coefficients of each molecule.

@@ -154,7 +154,10 @@ def test_fetch_qm7_downloads_once_then_reads_the_cache(qm7, server, tmp_path):
     first = fetch_qm7(data_home=tmp_path)
     assert server.requests == ["/qm7.mat"]
     _check_qm7(first, qm7)
-    assert os.listdir(tmp_path / "qm7") == ["qm7.mat"]  # no temporary file left
+    # no temporary file left; the download's SHA-256 is recorded beside it
+    assert sorted(os.listdir(tmp_path / "qm7")) == ["qm7.mat", "qm7.mat.sha256"]
+    recorded = (tmp_path / "qm7" / "qm7.mat.sha256").read_text().strip()
+    assert recorded == hashlib.sha256(server.files["/qm7.mat"]).hexdigest()
     X, y = fetch_qm7(data_home=tmp_path, return_X_y=True)
     assert server.requests == ["/qm7.mat"]  # cache hit: no second request
     np.testing.assert_array_equal(X, first.data)
@@ -238,6 +241,57 @@ def test_fetch_qm7_downloads_again_over_a_corrupt_cache(qm7, server, tmp_path):
         bunch = fetch_qm7(data_home=tmp_path)
     assert server.requests == ["/qm7.mat"]
     _check_qm7(bunch, qm7)
+
+
+def _flip_a_coordinate(path):
+    """Change one float32 coordinate of a qm7.mat in place: still a valid file."""
+    data = bytearray(path.read_bytes())
+    arrays = scipy.io.loadmat(io.BytesIO(bytes(data)))
+    value = arrays["R"][0, 0, 0].tobytes()  # float32, little endian, stored as is
+    offset = bytes(data).index(value)
+    data[offset] ^= 0x01  # the lowest mantissa bit: the content checks still pass
+    path.write_bytes(bytes(data))
+    changed = scipy.io.loadmat(path)["R"][0, 0, 0]
+    assert np.isfinite(changed) and changed != arrays["R"][0, 0, 0]
+
+
+def test_fetch_qm7_catches_a_cached_file_changed_after_download(qm7, server, tmp_path):
+    fetch_qm7(data_home=tmp_path)
+    _flip_a_coordinate(tmp_path / "qm7" / "qm7.mat")
+    with pytest.raises(OSError, match="SHA256 checksum of .*qm7.mat"):
+        fetch_qm7(data_home=tmp_path, download_if_missing=False)
+    with pytest.warns(UserWarning, match="failed verification"):
+        bunch = fetch_qm7(data_home=tmp_path)
+    assert server.requests == ["/qm7.mat", "/qm7.mat"]
+    _check_qm7(bunch, qm7)
+
+
+def test_fetch_qm7_records_the_checksum_of_a_file_put_there_by_hand(
+    qm7, server, tmp_path
+):
+    (tmp_path / "qm7").mkdir()
+    path = tmp_path / "qm7" / "qm7.mat"
+    path.write_bytes(server.files["/qm7.mat"])
+    _check_qm7(fetch_qm7(data_home=tmp_path, download_if_missing=False), qm7)
+    assert (tmp_path / "qm7" / "qm7.mat.sha256").is_file()
+    _flip_a_coordinate(path)
+    with pytest.raises(OSError, match="SHA256 checksum"):
+        fetch_qm7(data_home=tmp_path, download_if_missing=False)
+    assert server.requests == []
+
+
+def test_fetch_qm7_published_sha256_is_checked_on_the_cached_file(
+    qm7, server, tmp_path, monkeypatch
+):
+    body = server.files["/qm7.mat"]
+    monkeypatch.setattr(_qm7, "QM7_SHA256", hashlib.sha256(body).hexdigest())
+    fetch_qm7(data_home=tmp_path)
+    # With a published checksum nothing needs recording.
+    assert os.listdir(tmp_path / "qm7") == ["qm7.mat"]
+    _flip_a_coordinate(tmp_path / "qm7" / "qm7.mat")
+    with pytest.warns(UserWarning, match="failed verification"):
+        _check_qm7(fetch_qm7(data_home=tmp_path), qm7)
+    assert server.requests == ["/qm7.mat", "/qm7.mat"]
 
 
 # --- QM9 -----------------------------------------------------------------------------
@@ -388,3 +442,99 @@ def test_fetch_qm9_accepts_the_sample_target_names(qm9, server, tmp_path):
         bunch = fetch_qm9(data_home=tmp_path, target="U0_atom_kcal_mol")
     np.testing.assert_array_equal(bunch.target, bunch.frame["U0_atom"])
     assert bunch.target_names == ["U0_atom (kcal/mol)"]
+
+
+# --- QM9: the parsed-array cache is a shortcut, never a blocker ----------------------
+
+
+def _corrupt(data):
+    """Ways a cache file breaks: cut short, one byte flipped, emptied."""
+    flipped = bytearray(data)
+    flipped[len(data) // 2] ^= 0xFF  # inside an array: the zip CRC no longer matches
+    return {
+        "truncated": data[: len(data) // 2],
+        "flipped": bytes(flipped),
+        "empty": b"",
+    }
+
+
+@pytest.mark.parametrize("damage", ["truncated", "flipped", "empty"])
+def test_fetch_qm9_reparses_the_archive_over_a_corrupt_cache(
+    qm9, server, tmp_path, damage
+):
+    fetch_qm9(data_home=tmp_path)
+    cache = tmp_path / "qm9" / "qm9.npz"
+    good = cache.read_bytes()
+    cache.write_bytes(_corrupt(good)[damage])
+    with pytest.warns(UserWarning, match=r"cache file .*qm9\.npz cannot be used"):
+        bunch = fetch_qm9(data_home=tmp_path, download_if_missing=False)
+    _check_qm9(bunch)
+    assert server.requests == ["/3195389"]  # parsed from the archive, not downloaded
+    # The bad cache was replaced by a good one: the next call reads it, silently.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _check_qm9(fetch_qm9(data_home=tmp_path, download_if_missing=False))
+
+
+def test_fetch_qm9_downloads_again_when_cache_and_archive_are_bad(
+    qm9, server, tmp_path
+):
+    fetch_qm9(data_home=tmp_path)
+    folder = tmp_path / "qm9"
+    (folder / "qm9.npz").write_bytes(b"")
+    (folder / "dsgdb9nsd.xyz.tar.bz2").unlink()
+    with pytest.warns(UserWarning, match="qm9.npz cannot be used"):
+        _check_qm9(fetch_qm9(data_home=tmp_path))
+    assert server.requests == ["/3195389", "/3195389"]
+
+
+def test_fetch_qm9_ignores_a_cache_with_missing_or_bad_arrays(qm9, server, tmp_path):
+    fetch_qm9(data_home=tmp_path)
+    cache = tmp_path / "qm9" / "qm9.npz"
+    with np.load(cache) as stored:
+        arrays = dict(stored)
+    arrays["R"][0, 0, 0] = np.nan
+    np.savez(cache, **arrays)
+    with pytest.warns(UserWarning, match="R holds non-finite positions"):
+        _check_qm9(fetch_qm9(data_home=tmp_path))
+    del arrays["Cv"]
+    arrays["R"][0, 0, 0] = 0.0
+    np.savez(cache, **arrays)
+    with pytest.warns(UserWarning, match=r"arrays \['Cv'\] are missing"):
+        _check_qm9(fetch_qm9(data_home=tmp_path))
+
+
+def _refuse_writes(monkeypatch):
+    """Make the cache folder read-only for the cache writer, even as root."""
+    from skscatharm.datasets import _cache
+
+    def refuse(*args, dir=None, **kwargs):
+        raise PermissionError(13, "Permission denied", dir)
+
+    monkeypatch.setattr(_cache.tempfile, "NamedTemporaryFile", refuse)
+
+
+def test_fetch_qm9_works_from_a_read_only_data_home(qm9, server, tmp_path, monkeypatch):
+    fetch_qm9(data_home=tmp_path)
+    (tmp_path / "qm9" / "qm9.npz").unlink()
+    _refuse_writes(monkeypatch)
+    with pytest.warns(UserWarning, match=r"could not write the cache file .*qm9\.npz"):
+        bunch = fetch_qm9(data_home=tmp_path, download_if_missing=False)
+    _check_qm9(bunch)
+    assert sorted(os.listdir(tmp_path / "qm9")) == ["dsgdb9nsd.xyz.tar.bz2"]
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0,
+    reason="root writes to read-only folders",
+)
+def test_fetch_qm9_works_from_a_chmod_read_only_data_home(qm9, server, tmp_path):
+    fetch_qm9(data_home=tmp_path)
+    folder = tmp_path / "qm9"
+    (folder / "qm9.npz").unlink()
+    folder.chmod(0o555)
+    try:
+        with pytest.warns(UserWarning, match="could not write the cache file"):
+            _check_qm9(fetch_qm9(data_home=tmp_path, download_if_missing=False))
+    finally:
+        folder.chmod(0o755)

@@ -284,3 +284,35 @@ def test_qm9_bad_record_names_the_file(tmp_path, text, message):
     with pytest.raises(ValueError, match=message) as error:
         load_qm9_xyz(path)
     assert "dsgdb9nsd_000003.xyz" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("0\n" + WATER.split("\n", 1)[1], "announces 0 atoms"),
+        ("-1\n" + WATER.split("\n", 1)[1], "announces -1 atoms"),
+        (WATER.replace("0.9775395708", "nan"), "atom 0 has a non-finite position"),
+        (WATER.replace("1.3007924", "inf"), "atom 2 has a non-finite position"),
+        (WATER.replace("\t6.002\t", "\tnan\t"), r"properties \['Cv'\] are not finite"),
+    ],
+)
+def test_qm9_empty_or_non_finite_record_names_the_file(tmp_path, text, message):
+    path = tmp_path / "dsgdb9nsd_000003.xyz"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message) as error:
+        load_qm9_xyz(path)
+    assert "dsgdb9nsd_000003.xyz" in str(error.value)
+
+
+def test_unknown_element_symbol_names_the_molecule_and_the_symbol(tmp_path):
+    pytest.importorskip("ase")
+    path = tmp_path / "bad.xyz"
+    path.write_text(
+        "2\nfirst\nH 0 0 0\nH 0 0 0.74\n"
+        "3\nsecond\nO 0 0 0\nH 0.96 0 0\nH -0.24 0.93 0\n"
+        "3\nthird\nO 0 0 0\nXx 0.96 0 0\nH -0.24 0.93 0\n"
+    )
+    with pytest.raises(
+        ValueError, match=r"bad\.xyz: molecule 2 .* unknown element symbol 'Xx'"
+    ):
+        read_molecules(path)

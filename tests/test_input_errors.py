@@ -56,6 +56,52 @@ def test_unknown_element_for_custom_channel():
         )
 
 
+def _nan_for_hydrogen(Z):
+    return np.where(Z == 1, np.nan, Z.astype(float))
+
+
+@pytest.mark.parametrize(
+    "channel, message",
+    [
+        (
+            ("nan_H", _nan_for_hydrogen),
+            r"channel 'nan_H' returned non-finite weights \(nan\) for element\(s\) "
+            r"Z=\[1\]",
+        ),
+        (
+            ("inf_O", lambda Z: np.where(Z == 8, np.inf, 1.0)),
+            r"channel 'inf_O' returned non-finite weights \(inf\) for element\(s\) "
+            r"Z=\[8\]",
+        ),
+        (
+            ("one", lambda Z: np.ones(1)),
+            r"channel 'one' returned weights of shape \(1,\) for atoms of shape "
+            r"\(3,\)",
+        ),
+        (("scalar", lambda Z: 1.0), r"'scalar' returned weights of shape \(\)"),
+        (
+            ("pairs", lambda Z: np.ones((len(Z), 2))),
+            r"'pairs' returned weights of shape \(3, 2\)",
+        ),
+        (
+            ("words", lambda Z: ["a"] * len(Z)),
+            "'words' returned weights that are not numbers",
+        ),
+    ],
+    ids=["nan", "inf", "short", "scalar", "2d", "strings"],
+)
+def test_bad_channel_output_gets_its_own_message(channel, message):
+    with pytest.raises(ValueError, match=message) as info:
+        _run([WATER, WATER], channels=("full", channel))
+    assert str(info.value).startswith("molecule 0: ")
+    assert "has no weight" not in str(info.value)
+
+
+def test_non_finite_mapping_weight_is_refused_at_once():
+    with pytest.raises(ValueError, match=r"channel 1: weights must be finite.*nan"):
+        _run([WATER], channels=("full", {8: 6.0, 1: float("nan")}))
+
+
 def test_padded_array_errors():
     X = pack_molecules(np.array([[8, 1, 1], [0, 0, 0]]), np.zeros((2, 3, 3)))
     with pytest.raises(ValueError, match="molecule 1: it has no atoms"):

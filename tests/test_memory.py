@@ -1,5 +1,7 @@
 """memory=: each molecule's coefficients are computed once and read back after."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.linear_model import Ridge
@@ -125,3 +127,98 @@ def test_q_sweep_computes_each_molecule_once(q_sweep, tmp_path, computed):
     # The values read back are the right ones: the known-best powers win.
     assert search.best_params_["powers__Q"] == q_sweep["best_Q"]
     assert search.best_score_ > 0.999
+
+
+# --- values read back are checked; the key holds what changes the numbers -----------
+
+
+def _entries(folder):
+    """The output files of the stored molecules under a memory folder."""
+    return sorted(folder.rglob("output.pkl"))
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        (lambda row: row[:-1], r"shape is \(\d+,\), expected"),
+        (lambda row: np.tile(row, (2, 1)), "shape is"),
+        (lambda row: row.astype(np.float32), "dtype is float32"),
+        (lambda row: np.where(np.arange(row.size) == 3, np.nan, row), "non-finite"),
+        (lambda row: row.tolist(), "it is a list"),
+        (lambda row: "coefficients", "it is a str"),
+    ],
+    ids=["short", "two-rows", "float32", "nan", "list", "str"],
+)
+def test_a_wrong_stored_value_is_recomputed_and_replaced(
+    qm7, tmp_path, computed, bad, reason
+):
+    import joblib
+
+    X = qm7[0][:2]
+    expected = SolidHarmonicScattering(**CHEAP).fit_transform(X)
+    cached = SolidHarmonicScattering(memory=str(tmp_path), **CHEAP)
+    cached.fit_transform(X)
+    entries = _entries(tmp_path)
+    assert len(entries) == 2
+    for entry in entries:
+        joblib.dump(bad(joblib.load(entry)), entry)
+    computed["molecules"] = 0
+    with pytest.warns(UserWarning, match=f"of 2 molecule.*molecule 0: .*{reason}"):
+        values = cached.transform(X)
+    assert computed["molecules"] == 2
+    np.testing.assert_array_equal(values, expected)
+    # The bad entries were overwritten: read back now, silently and computing nothing.
+    computed["molecules"] = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(cached.transform(X), expected)
+    assert computed["molecules"] == 0
+
+
+def test_an_unreadable_entry_is_recomputed(qm7, tmp_path, computed):
+    X = qm7[0][:1]
+    expected = SolidHarmonicScattering(**CHEAP).fit_transform(X)
+    cached = SolidHarmonicScattering(memory=str(tmp_path), **CHEAP)
+    cached.fit_transform(X)
+    [entry] = _entries(tmp_path)
+    entry.write_bytes(entry.read_bytes()[:20])  # a truncated pickle
+    computed["molecules"] = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # joblib's own report of the failed load
+        values = cached.transform(X)
+    assert computed["molecules"] == 1
+    np.testing.assert_array_equal(values, expected)
+
+
+def test_batch_size_is_in_the_key(qm7, tmp_path, computed):
+    X = qm7[0][:3]
+    batched = SolidHarmonicScattering(memory=str(tmp_path), batch_size=3, **CHEAP)
+    batched.fit_transform(X)
+    computed["molecules"] = 0
+    # One molecule per batch is another computation (its own lattice): not read back.
+    alone = SolidHarmonicScattering(
+        memory=str(tmp_path), batch_size=1, backend="numpy", **CHEAP
+    )
+    values = alone.fit_transform(X)
+    assert computed["molecules"] == 3
+    np.testing.assert_array_equal(
+        values, SolidHarmonicScattering(batch_size=1, **CHEAP).fit_transform(X)
+    )
+    # "auto" on the CPU is one molecule per batch: the same entries.
+    computed["molecules"] = 0
+    auto = SolidHarmonicScattering(
+        memory=str(tmp_path), batch_size="auto", backend="numpy", **CHEAP
+    )
+    np.testing.assert_array_equal(auto.fit_transform(X), values)
+    assert computed["molecules"] == 0
+
+
+def test_backend_is_in_the_key(tmp_path):
+    plan = SolidHarmonicScattering(**CHEAP)._plan()
+    positions, weights = np.zeros((1, 3)), np.ones((1, 1))
+    row = np.arange(plan.n_features_per_channel, dtype=np.float64)
+    on_cpu = cache.MoleculeCache(str(tmp_path), plan, np.float64, "numpy", 1)
+    on_cpu.store(positions, weights, row)
+    np.testing.assert_array_equal(on_cpu.lookup(positions, weights), row)
+    on_gpu = cache.MoleculeCache(str(tmp_path), plan, np.float64, "cupy", 1)
+    assert on_gpu.lookup(positions, weights) is None

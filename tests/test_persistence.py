@@ -5,19 +5,29 @@ nothing cached in this process (imports, backends, the joblib pool) can hide a
 missing piece of state.
 """
 
+import inspect
+import io
 import os
 import pickle
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import joblib
 import numpy as np
 import pytest
+from sklearn.base import BaseEstimator
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
-from skscatharm import FactorizedBilinearRegressor, SolidHarmonicScattering
+import skscatharm
+from skscatharm import (
+    FactorizedBilinearRegressor,
+    InconsistentVersionWarning,
+    SolidHarmonicScattering,
+    _persistence,
+)
 
 FAST = dict(J=1, L=1, oversampling=2.0)
 
@@ -180,3 +190,75 @@ def test_transformer_used_on_a_gpu_unpickles_without_cupy(split, tmp_path):
         hide_cupy=True,
     )
     np.testing.assert_allclose(np.load(tmp_path / "numpy.npy"), on_gpu, rtol=1e-6)
+
+
+# --- the package version in every pickle ---------------------------------------------
+
+ESTIMATORS = sorted(
+    (
+        obj
+        for obj in vars(skscatharm).values()
+        if inspect.isclass(obj) and issubclass(obj, BaseEstimator)
+    ),
+    key=lambda cls: cls.__name__,
+)
+
+
+def test_every_estimator_of_the_package_is_listed():
+    names = {cls.__name__ for cls in ESTIMATORS}
+    assert names == {
+        "AtomKernelRidge",
+        "AtomKernelRidgeCV",
+        "BilinearRegressor",
+        "FactorizedBilinearRegressor",
+        "PerAtomRegressor",
+        "SelectIntegralPowers",
+        "SelectWavelets",
+        "SolidHarmonicScattering",
+        "SparseAtomKernelRidge",
+        "SparseAtomKernelRidgeCV",
+    }
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda cls: cls.__name__)
+def test_pickle_records_the_version_and_warns_under_another(cls, monkeypatch):
+    saved = pickle.dumps(cls())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # same version: silent
+        restored = pickle.loads(saved)
+    assert "_skscatharm_version" not in vars(restored)
+    assert restored.get_params() == cls().get_params()
+    monkeypatch.setattr(_persistence, "__version__", "99.0")
+    with pytest.warns(InconsistentVersionWarning, match=cls.__name__) as record:
+        pickle.loads(saved)
+    warning = record[0].message
+    assert warning.original_version == skscatharm.__version__
+    assert warning.current_version == "99.0"
+
+
+def test_a_pickle_without_a_version_warns(monkeypatch):
+    scattering = SolidHarmonicScattering(**FAST).fit()
+    state = scattering.__getstate__()
+    del state["_skscatharm_version"]  # as a pickle saved before this change
+    restored = SolidHarmonicScattering.__new__(SolidHarmonicScattering)
+    with pytest.warns(InconsistentVersionWarning, match="unknown"):
+        restored.__setstate__(state)
+    assert restored.get_params() == scattering.get_params()
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_fitted_regressor_warns_under_another_version_and_still_loads(
+    split, monkeypatch
+):
+    X_train, y_train, X_new = split
+    scattering = SolidHarmonicScattering(**FAST)
+    F_train, F_new = scattering.fit_transform(X_train), scattering.transform(X_new)
+    model = FactorizedBilinearRegressor(alpha=1e-2, max_iter=5, random_state=0)
+    model.fit(F_train, y_train)
+    saved = io.BytesIO()
+    joblib.dump(model, saved)  # joblib's pickles go through __getstate__ too
+    monkeypatch.setattr(_persistence, "__version__", "99.0")
+    saved.seek(0)
+    with pytest.warns(InconsistentVersionWarning, match="FactorizedBilinearRegressor"):
+        restored = joblib.load(saved)
+    np.testing.assert_array_equal(restored.predict(F_new), model.predict(F_new))

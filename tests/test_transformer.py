@@ -168,3 +168,20 @@ def test_grid_search_over_scattering_parameters(small_regression):
         DummyRegressor(), X, y, cv=2, scoring="neg_mean_absolute_error"
     ).mean()
     assert -search.best_score_ < 0.25 * mean_error
+
+
+def test_fitted_attributes_follow_set_params():
+    transform = SolidHarmonicScattering(J=1, L=1, Q=(1.0,)).fit()
+    assert transform.n_features_out_ == 3 * (1 + 2 * 2 + 1 * 2)
+    transform.set_params(J=2, L=0, Q=(1.0, 2.0), channels=("valence",))
+    fresh = SolidHarmonicScattering(J=2, L=0, Q=(1.0, 2.0), channels=("valence",))
+    assert transform.n_features_out_ == fresh.fit().n_features_out_ == 2 * (1 + 3 + 3)
+    assert transform.channel_names_ == ["valence"]
+    assert transform.n_features_out_ == len(transform.get_feature_names_out())
+
+
+def test_fitted_attributes_do_not_exist_before_fit():
+    transform = SolidHarmonicScattering()
+    for name in ("n_features_out_", "channel_names_"):
+        assert not hasattr(transform, name)
+    assert transform.fit() is transform and transform.n_features_out_ > 0

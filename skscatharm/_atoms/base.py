@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._core.molecules import as_molecules
 from .._parameters import N_JOBS_CONSTRAINT, WAVELET_CONSTRAINTS
+from .._persistence import VersionedPickleMixin
 from .descriptors import log_scaling, scaled_logs
 from .fields import atom_fields
 from .kernels import summed_atom_kernel
@@ -47,7 +48,7 @@ def _checked_alphas(alphas):
     return checked
 
 
-class _BaseAtomKernelRidge(RegressorMixin, BaseEstimator):
+class _BaseAtomKernelRidge(VersionedPickleMixin, RegressorMixin, BaseEstimator):
     """Kernel ridge regression of a sum of atomic energies, less the choice of kernel.
 
     A subclass's ``fit`` calls :meth:`_fit_atoms`, builds the training kernel for

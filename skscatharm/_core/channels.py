@@ -50,6 +50,15 @@ _BUILTIN = {
 }
 
 
+class ChannelOutputError(ValueError):
+    """A channel's weight function returned unusable weights.
+
+    Raised for weights that are not numbers, not one per atom, or not finite: a
+    fault of the weight function itself, told apart from an element it does not
+    define (a ``KeyError`` or ``ValueError`` from the function).
+    """
+
+
 class Channel:
     """One density channel: a name and a weight function of the atomic number.
 
@@ -70,15 +79,33 @@ class Channel:
         self.max_Z = max_Z
 
     def __call__(self, Z):
-        """Weights of the atoms ``Z`` (float64 array, same shape)."""
-        weights = np.asarray(self.weights(np.asarray(Z)), dtype=np.float64)
-        if weights.shape != np.shape(Z):
-            raise ValueError(
+        """Weights of the atoms ``Z`` (float64 array, same shape).
+
+        Errors of the weight function itself (an undefined element) propagate;
+        unusable weights raise :class:`ChannelOutputError`.
+        """
+        Z = np.asarray(Z)
+        raw = self.weights(Z)
+        try:
+            weights = np.asarray(raw, dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise ChannelOutputError(
+                f"channel {self.name!r} returned weights that are not numbers ({error})"
+            ) from error
+        if weights.shape != Z.shape:
+            raise ChannelOutputError(
                 f"channel {self.name!r} returned weights of shape {weights.shape} "
-                f"for {np.shape(Z)} atoms"
+                f"for atoms of shape {Z.shape}; a weight function must return one "
+                "weight per atom, an array of the shape of its input"
             )
-        if not np.all(np.isfinite(weights)):
-            raise ValueError(f"channel {self.name!r} returned non-finite weights")
+        finite = np.isfinite(weights)
+        if not np.all(finite):
+            elements = sorted({int(z) for z in Z[~finite]})
+            values = sorted({str(w) for w in weights[~finite]})
+            raise ChannelOutputError(
+                f"channel {self.name!r} returned non-finite weights ({', '.join(values)})"
+                f" for element(s) Z={elements}; weights must be finite numbers"
+            )
         return weights
 
 
@@ -126,6 +153,13 @@ def resolve_channels(channels):
         elif isinstance(item, Mapping):
             if not all(isinstance(w, Real) for w in item.values()):
                 raise TypeError(f"channel {index}: weights must be real numbers")
+            # Caught here, with the channel's parameters at hand, rather than as
+            # NaN coefficients later.
+            infinite = {z: w for z, w in item.items() if not np.isfinite(w)}
+            if infinite:
+                raise ValueError(
+                    f"channel {index}: weights must be finite, got {infinite}"
+                )
             resolved.append(Channel(name or f"channel{index}", _mapping_weights(item)))
         elif isinstance(item, Callable):
             resolved.append(Channel(name or f"channel{index}", item))
@@ -146,12 +180,16 @@ def channel_weights(channels, Z, molecule_index):
     """Weights of every channel for one molecule, shape ``(n_channels, n_atoms)``.
 
     Raises a ``ValueError`` naming the molecule and the element when a channel does
-    not define an element of the molecule.
+    not define an element of the molecule, and one naming the molecule and the
+    fault when a channel returns weights that are not numbers, not one per atom,
+    or not finite.
     """
     rows = []
     for channel in channels:
         try:
             rows.append(channel(Z))
+        except ChannelOutputError as error:
+            raise ValueError(f"molecule {molecule_index}: {error}") from error
         except (KeyError, ValueError, IndexError) as error:
             undefined = sorted(
                 {int(z) for z in Z if not _defines(channel, int(z))}
@@ -167,6 +205,8 @@ def channel_weights(channels, Z, molecule_index):
 def _defines(channel, z):
     try:
         channel(np.array([z]))
+    except ChannelOutputError:  # defined, only badly: not this error's subject
+        return True
     except (KeyError, ValueError, IndexError):
         return False
     return True

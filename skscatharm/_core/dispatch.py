@@ -131,15 +131,19 @@ def scattering_coefficients(plan, molecules, weights, dtype, *, memory, **dispat
     n_channels = weights[0].shape[0] if weights else 0
     output = np.empty((len(molecules), n_channels * plan.n_features_per_channel))
     to_compute = list(range(len(molecules)))
-    cache = None if memory is None else MoleculeCache(memory, plan, dtype)
+    cache = None
+    if memory is not None:
+        backend_name = get_backend(dispatch["backend"]).name
+        cache = MoleculeCache(memory, plan, dtype, backend_name, dispatch["batch_size"])
     if cache is not None:
         to_compute = []
         for index, molecule in enumerate(molecules):
-            stored = cache.lookup(molecule.positions, weights[index])
+            stored = cache.lookup(molecule.positions, weights[index], index)
             if stored is None:
                 to_compute.append(index)
             else:
                 output[index] = stored
+        cache.warn_rejected()
     if to_compute:
         output[to_compute] = scatter_molecules(
             plan,

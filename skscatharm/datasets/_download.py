@@ -4,6 +4,12 @@ Downloads use :mod:`urllib` only. A download is streamed to a temporary file in 
 data home, verified (checksum where the publisher gives one, then the content) and
 only then renamed to its final name, so a file under its final name was complete and
 correct when it was written. A file that fails verification is deleted.
+
+Where no published checksum is known, the SHA-256 of the verified download is
+recorded next to it (``<file>.sha256``) and every later read of the cached file is
+checked against it, so a file that changes on disk after its download (a bit flip
+that the content checks cannot see, such as one in a coordinate) is caught and
+downloaded again.
 """
 
 import contextlib
@@ -16,6 +22,9 @@ import warnings
 
 from ._home import get_data_home
 
+#: Suffix of the file that records the SHA-256 of a download without a published
+#: checksum.
+RECORDED_SUFFIX = ".sha256"
 # Bytes read at a time from the network or from a file.
 _CHUNK = 1 << 20
 # Seconds without data before a download fails.
@@ -38,6 +47,25 @@ def _check_digest(found, checksum, what):
             f"the {algorithm.upper()} checksum of {what} is {found}, expected "
             f"{expected}; the file is corrupt or not the published one"
         )
+
+
+def _recorded_checksum(path):
+    """``("sha256", hexdigest)`` recorded at the download of ``path``, or None."""
+    try:
+        with open(path + RECORDED_SUFFIX, encoding="ascii") as handle:
+            found = handle.read().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return ("sha256", found) if found else None
+
+
+def _record_checksum(path, hexdigest):
+    """Record the SHA-256 of ``path`` beside it; skipped where it cannot be written."""
+    try:
+        with open(path + RECORDED_SUFFIX, "w", encoding="ascii") as handle:
+            handle.write(hexdigest + "\n")
+    except OSError:  # a read-only data home: the content checks still apply
+        pass
 
 
 def _stream(url, handle, digest):
@@ -65,7 +93,8 @@ def _download(url, path, checksum, read):
 
     ``checksum`` is None or ``(algorithm, hexdigest)``; ``read(temporary_path)``
     verifies the content and returns what the caller needs. On any failure the
-    temporary file is deleted and the error propagates.
+    temporary file is deleted and the error propagates. Without ``checksum``, the
+    SHA-256 of the verified file is recorded for later reads (see the module).
     """
     handle = tempfile.NamedTemporaryFile(
         prefix=os.path.basename(path) + ".part_",
@@ -74,9 +103,9 @@ def _download(url, path, checksum, read):
     )
     try:
         with handle:
-            digest = hashlib.new(checksum[0]) if checksum else None
+            digest = hashlib.new(checksum[0] if checksum else "sha256")
             _stream(url, handle, digest)
-        if digest is not None:
+        if checksum:
             _check_digest(digest.hexdigest(), checksum, f"the file from {url}")
         result = read(handle.name)
     except BaseException:
@@ -84,20 +113,24 @@ def _download(url, path, checksum, read):
             os.remove(handle.name)
         raise
     os.replace(handle.name, path)
+    if not checksum:
+        _record_checksum(path, digest.hexdigest())
     return result
 
 
 def _fetch(url, path, checksum, read, download_if_missing):
     """Return ``read(path)``, downloading ``path`` from ``url`` first if needed.
 
-    A cached file is verified again; if it fails, it is downloaded again (when
+    A cached file is verified again, against ``checksum`` or else against the
+    SHA-256 recorded at its download; if it fails, it is downloaded again (when
     allowed) after a warning.
     """
     if os.path.exists(path):
+        expected = checksum or _recorded_checksum(path)
         try:
-            if checksum:
-                _check_digest(_file_digest(path, checksum[0]), checksum, path)
-            return read(path)
+            if expected:
+                _check_digest(_file_digest(path, expected[0]), expected, path)
+            result = read(path)
         except (OSError, ValueError) as error:
             if not download_if_missing:
                 raise
@@ -107,6 +140,12 @@ def _fetch(url, path, checksum, read, download_if_missing):
                 stacklevel=3,
             )
             os.remove(path)
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path + RECORDED_SUFFIX)
+        else:
+            if not expected:  # put there by hand, or before checksums were recorded
+                _record_checksum(path, _file_digest(path, "sha256"))
+            return result
     elif not download_if_missing:
         raise OSError(
             f"{path} is not in the data home and download_if_missing=False; call "

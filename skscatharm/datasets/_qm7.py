@@ -26,7 +26,12 @@ BOHR_IN_ANGSTROM = 0.529177210903
 #: Where the publisher (quantum-machine.org) serves ``qm7.mat``.
 QM7_URL = "http://quantum-machine.org/data/qm7.mat"
 QM7_FILENAME = "qm7.mat"
-#: The publisher gives no checksum for ``qm7.mat``; the content is verified instead.
+#: SHA-256 of the publisher's ``qm7.mat``, checked at download and at every read
+#: when set. The publisher gives none, and no copy of the file known to be exact
+#: was at hand to compute it when this was written, so it is None: the content is
+#: verified instead, and the SHA-256 of the first
+#: verified download is recorded in ``qm7.mat.sha256`` and checked at every later
+#: read. Set it from that record of a download from the publisher.
 QM7_SHA256 = None
 #: Arrays of ``qm7.mat`` and their shapes: Coulomb matrices, atomization energies,
 #: the 5 cross-validation folds, atomic numbers and positions (Bohr).
@@ -159,8 +164,11 @@ def fetch_qm7(*, data_home=None, download_if_missing=True, return_X_y=False):
     """Load all 7,165 QM7 molecules, downloading ``qm7.mat`` on the first call.
 
     The file (about 15 MB) comes from its publisher, http://quantum-machine.org,
-    and is kept in ``<data_home>/qm7/qm7.mat``. The publisher gives no checksum, so
-    each read verifies the content instead: a MATLAB file that
+    and is kept in ``<data_home>/qm7/qm7.mat``. The publisher gives no checksum:
+    the SHA-256 of the first verified download is recorded in
+    ``<data_home>/qm7/qm7.mat.sha256`` and each later read checks the file against
+    it (a file changed on disk is downloaded again). Each read also verifies the
+    content: a MATLAB file that
     :func:`scipy.io.loadmat` reads, with arrays ``X`` (7165, 23, 23), ``T``
     (1, 7165), ``P`` (5, 1433), ``Z`` (7165, 23) and ``R`` (7165, 23, 3), ``P`` a
     permutation of the molecule indices and ``Z`` integer. A download that fails
@@ -187,8 +195,9 @@ def fetch_qm7(*, data_home=None, download_if_missing=True, return_X_y=False):
     Raises
     ------
     OSError
-        If the file is missing and ``download_if_missing`` is False, or the
-        download fails.
+        If the file is missing and ``download_if_missing`` is False, the
+        download fails, or (with ``download_if_missing=False``) the cached file
+        no longer has the SHA-256 recorded at its download.
     ValueError
         If the file's content is not the expected one.
 

@@ -14,13 +14,13 @@ are read at call time.
 import os
 import re
 import tarfile
-import tempfile
 from collections.abc import Iterable
 
 import numpy as np
 from sklearn.utils import Bunch
 
 from .._core.molecules import pack_molecules, pad_ragged
+from ._cache import read_cache, write_cache
 from ._download import _fetch, _folder
 from ._samples import _description
 
@@ -108,6 +108,8 @@ def _parse_qm9_xyz(text, name):
     lines = text.splitlines()
     try:
         n_atoms = int(lines[0])
+        if n_atoms < 1:
+            raise ValueError(f"line 1 announces {n_atoms} atoms; a molecule has >= 1")
         header = lines[1].split()
         if header[0] != "gdb" or len(header) != 2 + len(QM9_PROPERTIES):
             raise ValueError(
@@ -125,6 +127,18 @@ def _parse_qm9_xyz(text, name):
             numbers.append(_ELEMENTS[tokens[0]])
             positions.append([_number(token) for token in tokens[1:4]])
         positions = np.array(positions, dtype=np.float64).reshape(n_atoms, 3)
+        # float() parses "nan" and "inf": such a record would give NaN features or
+        # targets downstream, far from the file that caused them.
+        if not np.all(np.isfinite(positions)):
+            row = int(np.flatnonzero(~np.isfinite(positions).all(axis=1))[0])
+            raise ValueError(f"atom {row} has a non-finite position {lines[2 + row]!r}")
+        if not np.all(np.isfinite(properties)):
+            bad = [
+                name
+                for name, value in zip(QM9_PROPERTIES, properties, strict=True)
+                if not np.isfinite(value)
+            ]
+            raise ValueError(f"properties {bad} are not finite")
     except (ValueError, IndexError) as error:
         raise ValueError(f"{name} is not a QM9 .xyz record: {error}") from error
     match = _QM9_FILE.search(os.path.basename(name))
@@ -268,7 +282,8 @@ def load_qm9_xyz(source, *, target="U0_atom", return_X_y=False):
     ------
     ValueError
         Naming the file, if a file is not a QM9 record (or its id differs from
-        the number in its name), or if ``target`` is unknown.
+        the number in its name; it announces fewer than 1 atom; a position or a
+        property is NaN or infinite), or if ``target`` is unknown.
 
     See Also
     --------
@@ -304,35 +319,20 @@ def _read_verified_qm9(path):
     return arrays
 
 
-def _save_npz(path, arrays):
-    handle = tempfile.NamedTemporaryFile(
-        prefix=os.path.basename(path) + ".part_",
-        dir=os.path.dirname(path),
-        delete=False,
-    )
-    try:
-        with handle:
-            np.savez(handle, **arrays)
-    except BaseException:
-        os.remove(handle.name)
-        raise
-    os.replace(handle.name, path)
-
-
-def _load_cache(path):
-    """Arrays of the parsed-QM9 cache, or None if it is absent or stale."""
-    if not os.path.exists(path):
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as cache:
-            arrays = {key: cache[key] for key in cache.files}
-    except (OSError, ValueError):
-        return None
-    if int(arrays.pop("cache_version", -1)) != _QM9_CACHE_VERSION:
-        return None
-    if len(arrays.get("index", ())) != QM9_N_MOLECULES:
-        return None
-    return arrays
+def _check_cache(arrays):
+    """Raise ValueError unless ``arrays`` are those of a parsed QM9 archive."""
+    missing = sorted({"Z", "R", "index", *QM9_PROPERTIES} - set(arrays))
+    if missing:
+        raise ValueError(f"arrays {missing} are missing")
+    Z, R, index = arrays["Z"], arrays["R"], arrays["index"]
+    if len(index) != QM9_N_MOLECULES:
+        raise ValueError(f"it holds {len(index)} molecules, expected {QM9_N_MOLECULES}")
+    if Z.ndim != 2 or len(Z) != len(index) or R.shape != Z.shape + (3,):
+        raise ValueError(f"Z {Z.shape} and R {R.shape} do not match")
+    if any(arrays[name].shape != index.shape for name in QM9_PROPERTIES):
+        raise ValueError("a property array does not have one value per molecule")
+    if not np.all(np.isfinite(R)):
+        raise ValueError("R holds non-finite positions")
 
 
 def fetch_qm9(
@@ -345,7 +345,11 @@ def fetch_qm9(
     ``<data_home>/qm9/``. It is verified by its MD5 (the value figshare lists for
     the file) and by parsing: every member must be a QM9 record and there must be
     133,885 of them. The parsed arrays are cached in ``<data_home>/qm9/qm9.npz``,
-    so later calls neither download nor parse.
+    so later calls neither download nor parse. That cache is only a shortcut: one
+    that cannot be read (truncated, corrupt, empty) is reported by a warning naming
+    it and the archive is parsed again (downloaded again if it is missing too); one
+    that cannot be written (a read-only data home) is reported by a warning and
+    skipped, so a read-only data home holding the archive can still be used.
 
     Parameters
     ----------
@@ -400,12 +404,12 @@ def fetch_qm9(
     """
     folder = _folder(data_home, "qm9")
     cache = os.path.join(folder, QM9_CACHE)
-    arrays = _load_cache(cache)
+    arrays = read_cache(cache, _QM9_CACHE_VERSION, _check_cache)
     if arrays is None:
         path = os.path.join(folder, QM9_FILENAME)
         checksum = ("md5", QM9_MD5) if QM9_MD5 else None
         arrays = _fetch(
             QM9_URL, path, checksum, _read_verified_qm9, download_if_missing
         )
-        _save_npz(cache, {**arrays, "cache_version": _QM9_CACHE_VERSION})
+        write_cache(cache, arrays, _QM9_CACHE_VERSION)
     return _qm9_bunch(arrays, target, return_X_y)

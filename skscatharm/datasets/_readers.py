@@ -88,7 +88,9 @@ def read_molecules(path, format=None, target=None, index=":", *, packed=False):
         If ASE is not installed (``pip install skscatharm[ase]``).
     ValueError
         Naming the molecule (its position among those read), if it lacks ``target``, its target
-        is not one number, it is periodic, or it has no valid atoms.
+        is not one number, it is periodic, or it has no valid atoms; naming the
+        file, the molecule (its position in the file) and the symbol, if an
+        element symbol is unknown.
 
     See Also
     --------
@@ -101,7 +103,19 @@ def read_molecules(path, format=None, target=None, index=":", *, packed=False):
     >>> X, y = read_molecules("molecules.extxyz", target="energy")  # doctest: +SKIP
     """
     read = _import_ase_read()
-    images = read(os.fspath(path), index=index, format=format)
+    path = os.fspath(path)
+    try:
+        images = read(path, index=index, format=format)
+    except KeyError as error:
+        # ASE looks each symbol up in a dict: an unknown one ("Xx", "Hx") escapes
+        # as a bare KeyError('Xx') that names neither the file nor the molecule.
+        symbol = error.args[0] if error.args else None
+        if not isinstance(symbol, str) or symbol in _chemical_symbols():
+            raise
+        raise ValueError(
+            f"{path}: molecule {_failing_molecule(path, format)} (0-based, in file "
+            f"order) has an unknown element symbol {symbol!r}"
+        ) from error
     if not isinstance(images, list):  # an integer index gives one Atoms
         images = [images]
     molecules = [_from_atoms(atoms, number) for number, atoms in enumerate(images)]
@@ -115,6 +129,25 @@ def read_molecules(path, format=None, target=None, index=":", *, packed=False):
         dtype=np.float64,
     )
     return X, y
+
+
+def _chemical_symbols():
+    from ase.data import chemical_symbols
+
+    return set(chemical_symbols)
+
+
+def _failing_molecule(path, format):
+    """Position in the file of the first molecule that ASE cannot read, or '?'."""
+    from ase.io import iread
+
+    count = 0
+    try:
+        for _ in iread(path, index=":", format=format):
+            count += 1
+    except Exception:  # the failure we are locating, whatever ASE raises for it
+        return count
+    return "?"
 
 
 def _pack(pairs):

@@ -9,6 +9,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._persistence import VersionedPickleMixin
 from ._bilinear_solvers import (
     _choose_solver,
     _dual_allowed,
@@ -32,7 +33,7 @@ def _predict_standardized(X, params):
     return y_mean + y_scale * (_quadratic_forms(Z, A, b) + b0)
 
 
-class BilinearRegressor(RegressorMixin, BaseEstimator):
+class BilinearRegressor(VersionedPickleMixin, RegressorMixin, BaseEstimator):
     """Ridge regression on all pairwise products of the features.
 
     Fits ``E(c) = sum_{k <= l} A_kl c_k c_l + sum_k b_k c_k + b0`` by exact

@@ -11,6 +11,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._persistence import VersionedPickleMixin
 from ._bilinear_solvers import (
     _choose_solver,
     _dual_allowed,
@@ -273,7 +274,7 @@ def _fit_lbfgs(
     return alpha_f, beta_f, b, b0, int(result.nit), result.status == 0, result.message
 
 
-class FactorizedBilinearRegressor(RegressorMixin, BaseEstimator):
+class FactorizedBilinearRegressor(VersionedPickleMixin, RegressorMixin, BaseEstimator):
     """Low-rank bilinear regression, ``sum_r (alpha_r.c)(beta_r.c) + b.c + b0``.
 
     A rank-``n_components`` factorisation of the interaction matrix of
