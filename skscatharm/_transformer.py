@@ -254,6 +254,15 @@ class SolidHarmonicScattering(TransformerMixin, BaseEstimator):
         Returns
         -------
         coefficients : ndarray of shape (n_molecules, n_features_out_), float64
+            Every value finite.
+
+        Raises
+        ------
+        ValueError
+            When a coefficient of a molecule would overflow (not be finite): large
+            channel weights or large powers ``Q`` make ``∫ |field|^q`` exceed the
+            largest float (a coefficient grows like ``weight**q``). The message
+            names the first such molecule, the orders, channels and powers.
         """
         plan = self._plan()
         channels = resolve_channels(self.channels)
