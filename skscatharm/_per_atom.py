@@ -176,7 +176,18 @@ class PerAtomRegressor(RegressorMixin, BaseEstimator):
         prediction = np.asarray(self.regressor_.predict(X))
         if sizes is None:
             return prediction
-        return prediction * _per_row(sizes, prediction.ndim)
+        with np.errstate(over="ignore"):
+            prediction = prediction * _per_row(sizes, prediction.ndim)
+        bad = np.flatnonzero(
+            ~np.isfinite(prediction).reshape(len(prediction), -1).all(1)
+        )
+        if bad.size:
+            raise ValueError(
+                f"the prediction of molecule {bad[0]} overflows: the regressor's "
+                f"prediction per atom times its size {sizes[bad[0]]:g} exceeds the "
+                "largest float"
+            )
+        return prediction
 
     @property
     def n_features_in_(self):

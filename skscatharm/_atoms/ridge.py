@@ -81,6 +81,13 @@ class AtomKernelRidge(_BaseAtomKernelRidge):
     once per width and shares it across the splits and the ridges. Measured times
     and memory are in ``benchmarks/README.md``.
 
+    The model is linear in ``y``: it is fitted on ``y`` divided by a power of two
+    (exactly), so targets of any finite scale (1e300 or 1e-300) give the same
+    digits, scaled; ``fit`` raises a ValueError when a coefficient in the units of
+    ``y`` does not fit in float64 (the dual coefficients are of the order of
+    ``y / alpha``), and ``predict`` when a prediction does not. The same holds
+    for the other atom models.
+
     Examples
     --------
     >>> from skscatharm import AtomKernelRidge
@@ -142,4 +149,5 @@ class AtomKernelRidge(_BaseAtomKernelRidge):
             self._training_atoms, self._training_atoms, self.widths_, self.n_jobs
         )
         self._fit_dual(kernel, residual, self.alpha)
+        self._to_target_units()
         return self

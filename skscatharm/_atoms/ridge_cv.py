@@ -191,4 +191,5 @@ n_atoms_fit_
         kernel = per_width[np.searchsorted(distinct, self.widths_)].mean(axis=0)
         del per_width
         self._fit_dual(kernel, residual, self.alpha_)
+        self._to_target_units(error_power=power)
         return self

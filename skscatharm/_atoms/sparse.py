@@ -408,4 +408,5 @@ class SparseAtomKernelRidge(_BaseSparseAtomKernelRidge):
         self._fit_representatives(
             residual, weights, widths, self.alpha, check_random_state(self.random_state)
         )
+        self._to_target_units()
         return self

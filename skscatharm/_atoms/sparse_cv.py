@@ -192,4 +192,5 @@ n_representatives_, offset_, scale_, n_atoms_fit_
         self._fit_representatives(
             residual, weights, self.widths_, self.alpha_, np.random.RandomState(seed)
         )
+        self._to_target_units(error_power=power)
         return self

@@ -17,19 +17,9 @@ from ._bilinear_solvers import (
     _solve_dual,
     _solve_primal,
 )
-from ._preprocessing import (
-    _check_fit_inputs,
-    _to_original_units,
-    _weighted_standardize,
-)
+from ._preprocessing import _check_fit_inputs, _Standardization
 
 _CG_DEFAULT_MAX_ITER = 1000
-
-
-def _predict_standardized(X, params):
-    x_mean, x_scale, y_mean, y_scale, A, b, b0 = params
-    Z = (np.asarray(X, dtype=np.float64) - x_mean) / x_scale
-    return y_mean + y_scale * (_quadratic_forms(Z, A, b) + b0)
 
 
 class BilinearRegressor(RegressorMixin, BaseEstimator):
@@ -147,6 +137,16 @@ class BilinearRegressor(RegressorMixin, BaseEstimator):
     equivalent to repeating a sample.  The results are invariant to rescaling
     any feature or the target.
 
+    Scale: the features and the target are first divided by powers of two
+    (exactly, without rounding) and then standardised, so data of any finite
+    scale, 1e-200 or 1e200, fits as well as data of unit scale, and scaling ``X``
+    or ``y`` by a power of two scales the predictions exactly.  ``fit`` raises a
+    ValueError when the coefficients in original units do not fit in float64
+    (a quadratic coefficient is of the order of the target's scale over the
+    square of the features', e.g. 1e400 for features of 1e-200), and
+    ``predict`` raises one rather than return a non-finite prediction (a
+    sample far outside the training scale).
+
     When to use it: with ``K`` features the model has ``K(K+1)/2 + K``
     coefficients, so it needs many more samples than
     :class:`~sklearn.linear_model.Ridge` (``K`` coefficients, the linear
@@ -232,9 +232,8 @@ class BilinearRegressor(RegressorMixin, BaseEstimator):
             Fitted estimator.
         """
         X, y, sw = _check_fit_inputs(self, X, y, sample_weight)
-        Z, t, x_mean, x_scale, y_mean, y_scale = _weighted_standardize(
-            X, y, sw, self.fit_intercept
-        )
+        scaling = _Standardization(X, y, sw, self.fit_intercept)
+        Z, t = scaling.Z, scaling.t
         del X
         alpha = float(self.alpha)
         alpha_linear = alpha if self.alpha_linear is None else float(self.alpha_linear)
@@ -259,9 +258,11 @@ class BilinearRegressor(RegressorMixin, BaseEstimator):
                     stacklevel=2,
                 )
         self.solver_ = solver
-        self._standardized = (x_mean, x_scale, y_mean, y_scale, A, b, b0)
-        self.coef_matrix_, self.coef_, self.intercept_ = _to_original_units(
-            A, b, b0, x_mean, x_scale, y_mean, y_scale
+        scaling.release()
+        del Z, t
+        self._standardized = (scaling, A, b, b0)
+        self.coef_matrix_, self.coef_, self.intercept_ = scaling.to_original_units(
+            A, b, b0
         )
         return self
 
@@ -280,4 +281,8 @@ class BilinearRegressor(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return _predict_standardized(X, self._standardized).astype(X.dtype, copy=False)
+        scaling, A, b, b0 = self._standardized
+        Z = scaling.features(X)
+        with np.errstate(over="ignore", invalid="ignore"):
+            f = _quadratic_forms(Z, A, b) + b0
+        return scaling.target(f, Z, X.dtype)

@@ -20,11 +20,7 @@ from ._bilinear_solvers import (
     _weighted_outer,
 )
 from ._normal_equations import _solve_normal_equations
-from ._preprocessing import (
-    _check_fit_inputs,
-    _to_original_units,
-    _weighted_standardize,
-)
+from ._preprocessing import _check_fit_inputs, _Standardization
 
 # Conjugate gradient budget of the bilinear fit used for the initialisation
 # when an exact solve is too expensive.
@@ -377,7 +373,10 @@ class FactorizedBilinearRegressor(RegressorMixin, BaseEstimator):
     the factors equals ``2 alpha`` times the nuclear norm of
     ``sum_r alpha_r beta_r^T`` (for ``R=1``).  As for
     :class:`BilinearRegressor`, an integer sample weight is equivalent to
-    repeating a sample.
+    repeating a sample.  Data of any finite scale are fitted exactly as in
+    :class:`BilinearRegressor` (divided by powers of two before the
+    standardisation), with the same ValueError when the coefficients in original
+    units, or a prediction, do not fit in float64.
 
     Both solvers start from the eigen-decomposition of the interaction matrix
     of a :class:`BilinearRegressor` fit with the same ``alpha`` and
@@ -482,9 +481,8 @@ class FactorizedBilinearRegressor(RegressorMixin, BaseEstimator):
         """
         X, y, sw = _check_fit_inputs(self, X, y, sample_weight)
         rng = check_random_state(self.random_state)
-        Z, t, x_mean, x_scale, y_mean, y_scale = _weighted_standardize(
-            X, y, sw, self.fit_intercept
-        )
+        scaling = _Standardization(X, y, sw, self.fit_intercept)
+        Z, t = scaling.Z, scaling.t
         del X
         alpha = float(self.alpha)
         alpha_linear = alpha if self.alpha_linear is None else float(self.alpha_linear)
@@ -510,13 +508,15 @@ class FactorizedBilinearRegressor(RegressorMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        self._standardized = (x_mean, x_scale, y_mean, y_scale, alpha_f, beta_f, b, b0)
-        root = np.sqrt(y_scale) / x_scale
+        scaling.release()
+        del Z, t
+        self._standardized = (scaling, alpha_f, beta_f, b, b0)
+        root = scaling.root_ratio()
         self.components_alpha_ = alpha_f * root
         self.components_beta_ = beta_f * root
         A = alpha_f.T @ beta_f
-        self.coef_matrix_, self.coef_, self.intercept_ = _to_original_units(
-            0.5 * (A + A.T), b, b0, x_mean, x_scale, y_mean, y_scale
+        self.coef_matrix_, self.coef_, self.intercept_ = scaling.to_original_units(
+            0.5 * (A + A.T), b, b0
         )
         return self
 
@@ -535,7 +535,8 @@ class FactorizedBilinearRegressor(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        x_mean, x_scale, y_mean, y_scale, alpha_f, beta_f, b, b0 = self._standardized
-        Z = (np.asarray(X, dtype=np.float64) - x_mean) / x_scale
-        pred = y_mean + y_scale * _factorized_predict(Z, alpha_f, beta_f, b, b0)
-        return pred.astype(X.dtype, copy=False)
+        scaling, alpha_f, beta_f, b, b0 = self._standardized
+        Z = scaling.features(X)
+        with np.errstate(over="ignore", invalid="ignore"):
+            f = _factorized_predict(Z, alpha_f, beta_f, b, b0)
+        return scaling.target(f, Z, X.dtype)
