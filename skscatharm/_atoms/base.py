@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._core.molecules import as_molecules
 from .._parameters import N_JOBS_CONSTRAINT, WAVELET_CONSTRAINTS
+from .._verbose import Reporter
 from .descriptors import log_scaling, scaled_logs
 from .fields import atom_fields
 from .kernels import summed_atom_kernel
@@ -86,6 +87,10 @@ class _BaseAtomKernelRidge(RegressorMixin, BaseEstimator):
         tags.input_tags.three_d_array = True
         return tags
 
+    def _reporter(self):
+        """Progress lines, as ``verbose`` asks (see :mod:`skscatharm._verbose`)."""
+        return Reporter(type(self).__name__, getattr(self, "verbose", 0))
+
     def _fields(self, molecules):
         return atom_fields(
             molecules,
@@ -126,6 +131,9 @@ class _BaseAtomKernelRidge(RegressorMixin, BaseEstimator):
         self._target_exponent = int(np.frexp(np.abs(y).max())[1])
         y = np.ldexp(y, -self._target_exponent)
         fields = self._fields(molecules)
+        self._reporter().line(
+            f"fields of {len(fields.numbers)} atoms in {len(molecules)} molecules"
+        )
         self.widths_ = widths
         self.elements_ = np.unique(fields.numbers)
         self.offset_, self.scale_ = log_scaling(fields.fields, self.eps)

@@ -9,6 +9,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._verbose import Reporter
 from ._bilinear_solvers import (
     _choose_solver,
     _dual_allowed,
@@ -79,6 +80,11 @@ class BilinearRegressor(RegressorMixin, BaseEstimator):
     tol : float, default=1e-6
         Relative residual norm at which conjugate gradients stop
         (``solver="cg"`` only).
+
+    verbose : int, default=0
+        Progress printed to standard output: 0 nothing; 1 the solver and its
+        time, and with ``solver="cg"`` the relative residual every 10
+        iterations and at the last; 2 or more, at every iteration.
 
     Attributes
     ----------
@@ -193,6 +199,7 @@ class BilinearRegressor(RegressorMixin, BaseEstimator):
         "fit_intercept": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left"), None],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -203,6 +210,7 @@ class BilinearRegressor(RegressorMixin, BaseEstimator):
         fit_intercept=True,
         max_iter=None,
         tol=1e-6,
+        verbose=0,
     ):
         self.alpha = alpha
         self.alpha_linear = alpha_linear
@@ -210,6 +218,7 @@ class BilinearRegressor(RegressorMixin, BaseEstimator):
         self.fit_intercept = fit_intercept
         self.max_iter = max_iter
         self.tol = tol
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -241,6 +250,8 @@ class BilinearRegressor(RegressorMixin, BaseEstimator):
         if solver == "auto":
             solver = _choose_solver(*Z.shape, _dual_allowed(alpha, alpha_linear))
         self.n_iter_ = 1
+        reporter = Reporter(type(self).__name__, self.verbose)
+        reporter.line(f"solver {solver!r}: {Z.shape[0]} samples, {Z.shape[1]} features")
         if solver == "dual":
             A, b, b0 = _solve_dual(Z, t, sw, alpha, alpha_linear, self.fit_intercept)
         elif solver == "primal":
@@ -248,7 +259,11 @@ class BilinearRegressor(RegressorMixin, BaseEstimator):
         else:
             max_iter = _CG_DEFAULT_MAX_ITER if self.max_iter is None else self.max_iter
             A, b, b0, self.n_iter_, converged = _solve_cg(
-                Z, t, sw, alpha, alpha_linear, self.fit_intercept, max_iter, self.tol
+                *(Z, t, sw, alpha, alpha_linear, self.fit_intercept, max_iter),
+                self.tol,
+                report=lambda n, residual, last: reporter.iteration(
+                    n, f"relative residual {residual:.3e}", last
+                ),
             )
             if not converged:
                 warnings.warn(
@@ -257,6 +272,7 @@ class BilinearRegressor(RegressorMixin, BaseEstimator):
                     ConvergenceWarning,
                     stacklevel=2,
                 )
+        reporter.line(f"solver {solver!r} done in {self.n_iter_} iteration(s)")
         self.solver_ = solver
         scaling.release()
         del Z, t

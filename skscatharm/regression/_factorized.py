@@ -11,6 +11,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._verbose import Reporter
 from ._bilinear_solvers import (
     _choose_solver,
     _dual_allowed,
@@ -134,9 +135,22 @@ def _initial_point(Z, y, sw, alpha, alpha_linear, n_components, fit_intercept, r
 
 
 def _fit_als(
-    Z, y, sw, alpha, alpha_linear, n_components, fit_intercept, max_iter, tol, rng
+    Z,
+    y,
+    sw,
+    alpha,
+    alpha_linear,
+    n_components,
+    fit_intercept,
+    max_iter,
+    tol,
+    rng,
+    report=None,
 ):
     """Alternating exact ridge solves.
+
+    ``report(n_iter, objective, last)``, when given, is called after every
+    iteration.
 
     Returns factors, ``b``, ``b0`` (standardised units), n_iter, converged and
     an empty reason.
@@ -155,11 +169,13 @@ def _fit_als(
         beta_f, b, b0 = _ridge_step(Z, y, sw, *penalties, alpha_f)
         alpha_f, beta_f = _balance(alpha_f, beta_f)
         new_obj = _objective(Z, y, sw, alpha, alpha_linear, alpha_f, beta_f, b, b0)
-        if abs(obj - new_obj) <= tol * max(new_obj, np.finfo(np.float64).tiny):
-            obj = new_obj
+        done = abs(obj - new_obj) <= tol * max(new_obj, np.finfo(np.float64).tiny)
+        if report is not None:
+            report(n_iter, new_obj, done or n_iter == max_iter)
+        obj = new_obj
+        if done:
             converged = True
             break
-        obj = new_obj
     return alpha_f, beta_f, b, b0, n_iter, converged, ""
 
 
@@ -186,9 +202,23 @@ def _whitened_basis(Z, p, alpha):
 
 
 def _fit_lbfgs(
-    Z, y, sw, alpha, alpha_linear, n_components, fit_intercept, max_iter, tol, rng
+    Z,
+    y,
+    sw,
+    alpha,
+    alpha_linear,
+    n_components,
+    fit_intercept,
+    max_iter,
+    tol,
+    rng,
+    report=None,
 ):
     """L-BFGS on the factors, with the linear part and intercept eliminated.
+
+    ``report(n_iter, objective, last)``, when given, is called after every
+    L-BFGS iteration (``last`` is never set: L-BFGS-B says it stopped only on
+    return, and the caller reports the end).
 
     The objective is divided by the total weight ``W`` (same minimiser; it makes
     ``tol`` an absolute gradient tolerance on a problem of unit scale, as in
@@ -245,6 +275,12 @@ def _fit_lbfgs(
         return value, grad.ravel(), coef
 
     x0 = np.vstack([alpha_f @ V, beta_f @ V]) * root
+    n_iter = [0]
+
+    def callback(intermediate_result):
+        n_iter[0] += 1
+        report(n_iter[0], intermediate_result.fun, False)
+
     result = scipy.optimize.minimize(
         lambda x: reduced(x)[:2],
         x0.ravel(),
@@ -257,6 +293,7 @@ def _fit_lbfgs(
             "ftol": _FTOL,
             "maxls": 50,
         },
+        callback=None if report is None else callback,
     )
     _, _, coef = reduced(result.x)
     F = result.x.reshape(2 * R, m) / root
@@ -320,8 +357,14 @@ class FactorizedBilinearRegressor(RegressorMixin, BaseEstimator):
         below ``tol``.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds the small random perturbation of the initial factors.  Pass an
-        int for reproducible results.
+        Seeds the small random perturbation of the initial factors (the only
+        randomness of the fit).  Pass an int for reproducible results; None
+        uses NumPy's global random state.
+
+    verbose : int, default=0
+        Progress printed to standard output: 0 nothing; 1 the objective (of
+        the standardised problem, divided by the total weight for "lbfgs")
+        every 10 iterations and at the end; 2 or more, at every iteration.
 
     fit_intercept : bool, default=True
         Whether to fit the unpenalised intercept ``b0``.  If False, the data
@@ -437,6 +480,7 @@ class FactorizedBilinearRegressor(RegressorMixin, BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
         "fit_intercept": ["boolean"],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -449,6 +493,7 @@ class FactorizedBilinearRegressor(RegressorMixin, BaseEstimator):
         tol=1e-6,
         random_state=None,
         fit_intercept=True,
+        verbose=0,
     ):
         self.n_components = n_components
         self.alpha = alpha
@@ -458,6 +503,7 @@ class FactorizedBilinearRegressor(RegressorMixin, BaseEstimator):
         self.tol = tol
         self.random_state = random_state
         self.fit_intercept = fit_intercept
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -487,6 +533,7 @@ class FactorizedBilinearRegressor(RegressorMixin, BaseEstimator):
         alpha = float(self.alpha)
         alpha_linear = alpha if self.alpha_linear is None else float(self.alpha_linear)
         fit = _fit_lbfgs if self.solver == "lbfgs" else _fit_als
+        reporter = Reporter(type(self).__name__, self.verbose)
         alpha_f, beta_f, b, b0, self.n_iter_, converged, reason = fit(
             Z,
             t,
@@ -498,6 +545,13 @@ class FactorizedBilinearRegressor(RegressorMixin, BaseEstimator):
             self.max_iter,
             self.tol,
             rng,
+            report=lambda n, objective, last: reporter.iteration(
+                n, f"objective {objective:.6e}", last
+            ),
+        )
+        reporter.line(
+            f"{self.solver} stopped after {self.n_iter_} iterations "
+            f"({'converged' if converged else 'not converged'})"
         )
         if not converged:
             method = "L-BFGS" if self.solver == "lbfgs" else "Alternating least squares"
