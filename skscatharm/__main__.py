@@ -65,7 +65,10 @@ def _parser():
         "--n-jobs",
         type=int,
         default=-1,
-        help="processes for the featurization (default -1: all cores)",
+        help=(
+            "worker processes for the featurization, joblib's convention "
+            "(default -1: all cores; 1: none)"
+        ),
     )
     parser.add_argument(
         "--n-splits", type=int, default=5, help="cross-validation folds (default 5)"
@@ -217,7 +220,9 @@ def run(
     oversampling : float, default=2.0
         Accuracy setting of :class:`~skscatharm.SolidHarmonicScattering`.
     n_jobs : int, default=-1
-        Processes for the featurization.
+        Worker processes for the featurization (``n_jobs`` of
+        :class:`~skscatharm.SolidHarmonicScattering`, joblib's convention); -1,
+        all cores, by default, since the command owns the machine it runs on.
     n_splits : int, default=5
         Folds of the cross-validation.
     plot : str, path-like or None, default="skscatharm_qm7.png"

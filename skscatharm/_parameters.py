@@ -19,5 +19,10 @@ WAVELET_CONSTRAINTS = {
     "sigma_0": [None, Interval(Real, 0, None, closed="neither")],
 }
 
-#: Processes or threads, with joblib's conventions (None: 1, -1: all cores).
+#: Workers, with joblib's convention: None is 1 unless inside a
+#: ``joblib.parallel_config`` context, -1 is all cores, -2 all but one. What runs in
+#: parallel (processes over molecules, threads over atom pairs) is said by each
+#: estimator's docstring; no result depends on it. The conventions of ``n_jobs``,
+#: ``verbose`` and ``random_state`` are in doc/user_guide.rst ("Parameters shared
+#: by the estimators") and, for ``verbose``, in :mod:`skscatharm._verbose`.
 N_JOBS_CONSTRAINT = [None, Integral]

@@ -8,6 +8,8 @@ bilinear models of ``benchmarks/common/models.py`` on each of the 5 folds
 (``benchmarks/RESULTS.md``).
 """
 
+import time
+
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context, clone
 from sklearn.exceptions import NotFittedError
@@ -19,6 +21,7 @@ from sklearn.utils.validation import _num_samples, check_array, check_is_fitted
 from ._core.molecules import as_molecules
 from ._persistence import VersionedPickleMixin
 from ._transformer import SolidHarmonicScattering
+from ._verbose import Reporter
 from .regression import BilinearRegressor
 
 _COUNTS = {
@@ -57,6 +60,11 @@ class PerAtomRegressor(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         - ``None``: no division, the wrapped regressor alone (so that a grid search
           can choose whether to divide).
 
+    verbose : int, default=0
+        When > 0, prints to standard output the range of the sizes and the time
+        the wrapped regressor's fit took (the regressor's own progress follows its
+        own ``verbose``).
+
     Attributes
     ----------
     regressor_ : estimator
@@ -90,11 +98,13 @@ class PerAtomRegressor(VersionedPickleMixin, RegressorMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "regressor": [HasMethods(["fit", "predict"]), None],
         "atoms": [StrOptions(set(_COUNTS)), callable, None],
+        "verbose": ["verbose"],
     }
 
-    def __init__(self, regressor=None, *, atoms="heavy"):
+    def __init__(self, regressor=None, *, atoms="heavy", verbose=0):
         self.regressor = regressor
         self.atoms = atoms
+        self.verbose = verbose
 
     def _regressor(self):
         """``regressor``, or the default pipeline when it is ``None``."""
@@ -154,9 +164,16 @@ class PerAtomRegressor(VersionedPickleMixin, RegressorMixin, BaseEstimator):
             )
         y = check_array(y, input_name="y", ensure_2d=False, dtype="numeric")
         sizes = self._sizes(X, len(y))
+        reporter = Reporter(type(self).__name__, self.verbose)
         if sizes is not None:
             y = y / _per_row(sizes, y.ndim)
+            reporter.line(f"target divided by sizes {sizes.min():g} to {sizes.max():g}")
+        start = time.perf_counter()
         self.regressor_ = clone(self._regressor()).fit(X, y, **fit_params)
+        reporter.line(
+            f"{type(self.regressor_).__name__} fitted in "
+            f"{time.perf_counter() - start:.1f} s"
+        )
         return self
 
     def predict(self, X):
@@ -177,7 +194,18 @@ class PerAtomRegressor(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         prediction = np.asarray(self.regressor_.predict(X))
         if sizes is None:
             return prediction
-        return prediction * _per_row(sizes, prediction.ndim)
+        with np.errstate(over="ignore"):
+            prediction = prediction * _per_row(sizes, prediction.ndim)
+        bad = np.flatnonzero(
+            ~np.isfinite(prediction).reshape(len(prediction), -1).all(1)
+        )
+        if bad.size:
+            raise ValueError(
+                f"the prediction of molecule {bad[0]} overflows: the regressor's "
+                f"prediction per atom times its size {sizes[bad[0]]:g} exceeds the "
+                "largest float"
+            )
+        return prediction
 
     @property
     def n_features_in_(self):

@@ -73,8 +73,11 @@ class SolidHarmonicScattering(VersionedPickleMixin, TransformerMixin, BaseEstima
         Molecules computed together (padded to a common grid). ``"auto"`` means 1 on
         the CPU and as many as fit a 2 GiB work array on a GPU.
     n_jobs : int or None, default=None
-        Processes over molecules on the CPU (joblib conventions: ``None`` is 1,
-        ``-1`` is all cores). Ignored on a GPU.
+        Worker processes (joblib) that compute batches of molecules on the CPU,
+        with joblib's convention: ``None`` is 1 unless inside a
+        :func:`joblib.parallel_config` context (whose ``n_jobs`` and backend are
+        then used), ``-1`` is all cores. Ignored on a GPU, which one process
+        drives. The coefficients do not depend on it.
     memory : str, joblib.Memory or None, default=None
         Folder (or ``joblib.Memory``) where the coefficients of each molecule are
         kept, under a key made of its atoms, positions and channel weights and of
@@ -92,7 +95,8 @@ class SolidHarmonicScattering(VersionedPickleMixin, TransformerMixin, BaseEstima
         arbitrary code; do not point it at a folder others can write to. ``None``
         keeps nothing.
     verbose : int, default=0
-        Show a progress bar (needs tqdm) when > 0.
+        When > 0, a progress bar over the molecules (needs tqdm; on standard
+        error).
 
     Attributes
     ----------
@@ -286,6 +290,15 @@ class SolidHarmonicScattering(VersionedPickleMixin, TransformerMixin, BaseEstima
         Returns
         -------
         coefficients : ndarray of shape (n_molecules, n_features_out_), float64
+            Every value finite.
+
+        Raises
+        ------
+        ValueError
+            When a coefficient of a molecule would overflow (not be finite): large
+            channel weights or large powers ``Q`` make ``∫ |field|^q`` exceed the
+            largest float (a coefficient grows like ``weight**q``). The message
+            names the first such molecule, the orders, channels and powers.
         """
         plan = self._plan()
         channels = resolve_channels(self.channels)

@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._core.molecules import as_molecules
 from .._parameters import N_JOBS_CONSTRAINT, WAVELET_CONSTRAINTS
 from .._persistence import VersionedPickleMixin
+from .._verbose import Reporter
 from .descriptors import log_scaling, scaled_logs
 from .fields import atom_fields
 from .kernels import summed_atom_kernel
@@ -87,6 +88,10 @@ class _BaseAtomKernelRidge(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         tags.input_tags.three_d_array = True
         return tags
 
+    def _reporter(self):
+        """Progress lines, as ``verbose`` asks (see :mod:`skscatharm._verbose`)."""
+        return Reporter(type(self).__name__, getattr(self, "verbose", 0))
+
     def _fields(self, molecules):
         return atom_fields(
             molecules,
@@ -120,7 +125,16 @@ class _BaseAtomKernelRidge(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         if not np.all(np.isfinite(y)):
             bad = int(np.flatnonzero(~np.isfinite(y))[0])
             raise ValueError(f"y of molecule {bad} is not finite ({y[bad]})")
+        # The model is linear in y: fitting y / 2**e (exact) and scaling the
+        # coefficients back by 2**e changes no digit, and keeps the solves, the
+        # cross-validation errors and the predictions' sums at unit scale however
+        # large or small y is (1e300 would overflow a squared error or a sum).
+        self._target_exponent = int(np.frexp(np.abs(y).max())[1])
+        y = np.ldexp(y, -self._target_exponent)
         fields = self._fields(molecules)
+        self._reporter().line(
+            f"fields of {len(fields.numbers)} atoms in {len(molecules)} molecules"
+        )
         self.widths_ = widths
         self.elements_ = np.unique(fields.numbers)
         self.offset_, self.scale_ = log_scaling(fields.fields, self.eps)
@@ -157,6 +171,36 @@ class _BaseAtomKernelRidge(VersionedPickleMixin, RegressorMixin, BaseEstimator):
             ) from error
         self.dual_coef_ = cho_solve(factor, residual - self.intercept_)
 
+    def _to_target_units(self, error_power=None):
+        """Scale the fitted coefficients (and ``cv_errors_``) back to ``y``'s units.
+
+        Everything is fitted on ``y / 2**e`` (see :meth:`_fit_atoms`); this ends a
+        ``fit``. A ValueError names the target's scale when a coefficient, or a
+        cross-validation error of power ``error_power``, does not fit in float64.
+        """
+        exponent = self._target_exponent
+        with np.errstate(over="ignore"):
+            for name in ("dressed_atoms_", "intercept_", "dual_coef_"):
+                setattr(self, name, np.ldexp(getattr(self, name), exponent))
+            self.intercept_ = float(self.intercept_)
+            if error_power is not None:
+                self.cv_errors_ = np.ldexp(self.cv_errors_, error_power * exponent)
+        if not all(
+            np.all(np.isfinite(getattr(self, name)))
+            for name in ("dressed_atoms_", "intercept_", "dual_coef_")
+        ):
+            raise ValueError(
+                f"the fitted coefficients overflow float64 in the units of y (target "
+                f"at scale 2**{exponent}; the dual coefficients are of the order of "
+                "the target over the ridge alpha). Rescale y towards unit scale."
+            )
+        if error_power is not None and not np.all(np.isfinite(self.cv_errors_)):
+            raise ValueError(
+                f"the cross-validation errors overflow float64 (target at scale "
+                f"2**{exponent}, {self.error} errors). Use error='absolute' or rescale "
+                "y towards unit scale."
+            )
+
     def predict(self, X):
         """Predict the target of molecules.
 
@@ -168,6 +212,11 @@ class _BaseAtomKernelRidge(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         Returns
         -------
         y_pred : ndarray of shape (n_molecules,)
+
+        Raises
+        ------
+        ValueError
+            When a prediction does not fit in float64 (naming the molecule).
         """
         check_is_fitted(self, "dual_coef_")
         molecules = as_molecules(X)
@@ -185,4 +234,20 @@ class _BaseAtomKernelRidge(VersionedPickleMixin, RegressorMixin, BaseEstimator):
             new, self._training_atoms, self.widths_, self.n_jobs
         )
         counts = self._counts(fields.numbers, fields.molecule, len(molecules))
-        return counts @ self.dressed_atoms_ + self.intercept_ + kernel @ self.dual_coef_
+        # Summed at the scale the model was fitted at (exactly, see _fit_atoms).
+        exponent = getattr(self, "_target_exponent", 0)
+        scaled = (
+            counts @ np.ldexp(self.dressed_atoms_, -exponent)
+            + np.ldexp(self.intercept_, -exponent)
+            + kernel @ np.ldexp(self.dual_coef_, -exponent)
+        )
+        with np.errstate(over="ignore"):
+            prediction = np.ldexp(scaled, exponent)
+        bad = np.flatnonzero(~np.isfinite(prediction))
+        if bad.size:
+            raise ValueError(
+                f"the prediction of molecule {bad[0]} overflows float64 (target "
+                f"fitted at scale 2**{exponent}, prediction {scaled[bad[0]]:.3g} "
+                f"times 2**{exponent})"
+            )
+        return prediction

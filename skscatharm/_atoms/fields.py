@@ -65,6 +65,11 @@ def atom_fields(
         number; and ``feature_names``, ndarray of str such as
         ``"U1[full,j=0,l=1]"``.
 
+    Raises
+    ------
+    ValueError
+        When a field overflows (channel weights too large), naming the molecule.
+
     Examples
     --------
     >>> import numpy as np
@@ -80,17 +85,26 @@ def atom_fields(
     sigma_0 = sigma if sigma_0 is None else sigma_0
     molecules = as_molecules(X)
     resolved = resolve_channels(channels)
-    per_molecule = [
-        first_layer_at_atoms(
-            molecule.positions,
-            channel_weights(resolved, molecule.numbers, index),
-            float(sigma),
-            float(sigma_0),
-            int(J),
-            int(L),
-        ).reshape(molecule.n_atoms, -1)
-        for index, molecule in enumerate(molecules)
-    ]
+    per_molecule = []
+    for index, molecule in enumerate(molecules):
+        weights = channel_weights(resolved, molecule.numbers, index)
+        # An overflow is a ValueError naming the molecule, not a warning and inf.
+        with np.errstate(over="ignore", invalid="ignore"):
+            fields = first_layer_at_atoms(
+                molecule.positions,
+                weights,
+                float(sigma),
+                float(sigma_0),
+                int(J),
+                int(L),
+            ).reshape(molecule.n_atoms, -1)
+        if not np.all(np.isfinite(fields)):
+            raise ValueError(
+                f"molecule {index}: its fields are not finite; |rho * psi|² "
+                f"overflows float64 with channel weights up to "
+                f"{np.abs(weights).max():.3g}. Use channel weights of a smaller scale."
+            )
+        per_molecule.append(fields)
     names = [
         f"U1[{channel.name},j={j},l={degree}]"
         for channel in resolved

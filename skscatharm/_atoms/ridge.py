@@ -45,9 +45,13 @@ class AtomKernelRidge(_BaseAtomKernelRidge):
         a field finite where it vanishes by symmetry (``l >= 1`` at the centre of a
         symmetric molecule).
     n_jobs : int or None, default=None
-        Threads that compute the kernel (None: 1 unless in a
-        :func:`joblib.parallel_config` context; -1: all cores). The results do not
-        depend on it.
+        Threads that compute the atom kernel, in ``fit`` and ``predict``, each on
+        a block of atom pairs (joblib's convention: None is 1 unless in a
+        :func:`joblib.parallel_config` context, -1 all cores). The results do not
+        depend on it, to the last bit.
+    verbose : int, default=0
+        Progress printed to standard output when > 0: one line per stage (the
+        fields, the kernel, the solve) with its time.
 
     Attributes
     ----------
@@ -81,6 +85,13 @@ class AtomKernelRidge(_BaseAtomKernelRidge):
     once per width and shares it across the splits and the ridges. Measured times
     and memory are in ``benchmarks/README.md``.
 
+    The model is linear in ``y``: it is fitted on ``y`` divided by a power of two
+    (exactly), so targets of any finite scale (1e300 or 1e-300) give the same
+    digits, scaled; ``fit`` raises a ValueError when a coefficient in the units of
+    ``y`` does not fit in float64 (the dual coefficients are of the order of
+    ``y / alpha``), and ``predict`` when a prediction does not. The same holds
+    for the other atom models.
+
     Examples
     --------
     >>> from skscatharm import AtomKernelRidge
@@ -95,6 +106,7 @@ class AtomKernelRidge(_BaseAtomKernelRidge):
         **_BaseAtomKernelRidge._parameter_constraints,
         "width": [Interval(Real, 0, None, closed="neither"), "array-like"],
         "alpha": [Interval(Real, 0, None, closed="neither")],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -109,6 +121,7 @@ class AtomKernelRidge(_BaseAtomKernelRidge):
         sigma_0=None,
         eps=1e-3,
         n_jobs=None,
+        verbose=0,
     ):
         super().__init__(
             sigma=sigma,
@@ -121,6 +134,7 @@ class AtomKernelRidge(_BaseAtomKernelRidge):
         )
         self.width = width
         self.alpha = alpha
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -141,5 +155,9 @@ class AtomKernelRidge(_BaseAtomKernelRidge):
         kernel = summed_atom_kernel(
             self._training_atoms, self._training_atoms, self.widths_, self.n_jobs
         )
+        reporter = self._reporter()
+        reporter.line(f"kernel of {len(kernel)} molecules")
         self._fit_dual(kernel, residual, self.alpha)
+        reporter.line("ridge solved")
+        self._to_target_units()
         return self

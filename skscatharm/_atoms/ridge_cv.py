@@ -72,6 +72,10 @@ class AtomKernelRidgeCV(_BaseAtomKernelRidge):
         The cross-validation error: mean absolute or mean squared.
     sigma, J, L, channels, sigma_0, eps, n_jobs
         As in :class:`AtomKernelRidge`.
+    verbose : int, default=0
+        Progress printed to standard output when > 0: a line per stage (the
+        fields, the kernels), one per candidate width with its best ridge and
+        error, and one for the refit.
 
     Attributes
     ----------
@@ -114,6 +118,7 @@ n_atoms_fit_
         "alphas": ["array-like"],
         "cv": ["cv_object"],
         "error": [StrOptions({"absolute", "squared"})],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -130,6 +135,7 @@ n_atoms_fit_
         sigma_0=None,
         eps=1e-3,
         n_jobs=None,
+        verbose=0,
     ):
         super().__init__(
             sigma=sigma,
@@ -144,6 +150,7 @@ n_atoms_fit_
         self.alphas = alphas
         self.cv = cv
         self.error = error
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -173,6 +180,8 @@ n_atoms_fit_
         per_width = summed_atom_kernels(
             self._training_atoms, self._training_atoms, distinct, self.n_jobs
         )
+        reporter = self._reporter()
+        reporter.line(f"kernels of {len(residual)} molecules, {len(distinct)} widths")
         splits = list(check_cv(self.cv).split(np.zeros((len(residual), 1))))
         power = 1 if self.error == "absolute" else 2
         errors = np.zeros((len(candidates), len(alphas)))
@@ -181,6 +190,18 @@ n_atoms_fit_
             for fit, held in splits:
                 predicted = ridge_path(kernel, residual, fit, held, alphas)
                 errors[row] += (np.abs(predicted - residual[held]) ** power).sum(1)
+            if reporter:
+                best = int(np.argmin(errors[row]))
+                # In y's units: the errors are of y / 2**e (see _fit_atoms).
+                with np.errstate(over="ignore"):
+                    error = np.ldexp(
+                        errors[row, best] / len(residual),
+                        power * self._target_exponent,
+                    )
+                reporter.line(
+                    f"width {self.widths[row]!r}: best alpha {alphas[best]:g}, "
+                    f"{self.error} error {error:.6g}"
+                )
         self.cv_errors_ = errors / len(residual)
         best_width, best_alpha = np.unravel_index(
             np.argmin(self.cv_errors_), errors.shape
@@ -191,4 +212,6 @@ n_atoms_fit_
         kernel = per_width[np.searchsorted(distinct, self.widths_)].mean(axis=0)
         del per_width
         self._fit_dual(kernel, residual, self.alpha_)
+        self._to_target_units(error_power=power)
+        reporter.line(f"refit with width {self.width_!r} and alpha {self.alpha_:g}")
         return self

@@ -269,6 +269,7 @@ class _BaseSparseAtomKernelRidge(_BaseAtomKernelRidge):
             self.verbose,
         )
         self.dual_coef_ = T @ ridge_solution(gram, moment, alpha)
+        self._reporter().line(f"ridge solved on {len(self.representatives_)} atoms")
         # Predictions read the kernel against the model's atoms: the representatives.
         self._training_atoms = representatives
         self.n_representatives_ = len(self.representatives_)
@@ -302,12 +303,17 @@ class SparseAtomKernelRidge(_BaseSparseAtomKernelRidge):
     sigma, J, L, channels, sigma_0, eps
         The descriptors' parameters, as in :class:`AtomKernelRidge`.
     n_jobs : int or None, default=None
-        Threads that compute the kernel, as in :class:`AtomKernelRidge`; the
-        result does not depend on it.
+        Threads that compute the atom kernel over blocks of atom pairs, as in
+        :class:`AtomKernelRidge` (joblib's convention: None is 1 unless in a
+        :func:`joblib.parallel_config` context, -1 all cores); the result does not
+        depend on it.
     random_state : int, RandomState instance or None, default=None
-        Seeds the choice of representatives.
+        Seeds the choice of representatives (the first atom of the farthest-point
+        sampling, or the random draw), the only randomness of the fit; None uses
+        NumPy's global random state.
     verbose : int, default=0
-        Progress bar over the training molecules when > 0 (needs tqdm).
+        When > 0, a progress bar over the training molecules (needs tqdm) and a
+        line per stage on standard output.
 
     Attributes
     ----------
@@ -408,4 +414,5 @@ class SparseAtomKernelRidge(_BaseSparseAtomKernelRidge):
         self._fit_representatives(
             residual, weights, widths, self.alpha, check_random_state(self.random_state)
         )
+        self._to_target_units()
         return self

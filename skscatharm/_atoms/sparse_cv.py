@@ -49,8 +49,13 @@ class SparseAtomKernelRidgeCV(_BaseSparseAtomKernelRidge):
     error : {"absolute", "squared"}, default="absolute"
         The held-out error: mean absolute or mean squared (weighted by
         ``sample_weight`` when given).
-    selection, sigma, J, L, channels, sigma_0, eps, n_jobs, random_state, verbose
-        As in :class:`SparseAtomKernelRidge`.
+    selection, sigma, J, L, channels, sigma_0, eps, n_jobs, random_state
+        As in :class:`SparseAtomKernelRidge` (one seed draws the representatives
+        of every split and of the refit).
+    verbose : int, default=0
+        When > 0, a progress bar over each accumulation's molecules (needs tqdm)
+        and, on standard output, a line per split and candidate width with its
+        best ridge and error.
 
     Attributes
     ----------
@@ -158,7 +163,8 @@ n_representatives_, offset_, scale_, n_atoms_fit_
         errors = np.zeros((len(candidates), len(alphas)))
         held_weight = 0.0
         splits = check_cv(self.cv).split(np.zeros((atoms[3], 1)))
-        for fit, held in splits:
+        reporter = self._reporter()
+        for split, (fit, held) in enumerate(splits):
             fit, held = np.sort(fit), np.sort(held)
             fit_atoms = molecule_subset(atoms, fit)
             rng = np.random.RandomState(seed)
@@ -182,6 +188,11 @@ n_representatives_, offset_, scale_, n_atoms_fit_
                 predicted = intercept + ridge_path(gram, moment, features, alphas)
                 deviation = np.abs(predicted - residual[held]) ** power
                 errors[row] += deviation @ weights[held]
+                best = int(np.argmin(errors[row]))
+                reporter.line(
+                    f"split {split}, width {self.widths[row]!r}: best alpha so far "
+                    f"{alphas[best]:g}"
+                )
         self.cv_errors_ = errors / held_weight
         best_width, best_alpha = np.unravel_index(
             np.argmin(self.cv_errors_), errors.shape
@@ -192,4 +203,5 @@ n_representatives_, offset_, scale_, n_atoms_fit_
         self._fit_representatives(
             residual, weights, self.widths_, self.alpha_, np.random.RandomState(seed)
         )
+        self._to_target_units(error_power=power)
         return self

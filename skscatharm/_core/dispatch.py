@@ -12,6 +12,7 @@ from threadpoolctl import threadpool_limits
 
 from .backend import get_backend
 from .cache import MoleculeCache
+from .finite import check_finite_coefficients
 from .geometry import pad_batch, principal_axes_positions
 from .progress import progress_bar
 from .scattering import scatter_batch
@@ -39,9 +40,13 @@ def _scatter_batches(backend_name, plan, dtype, batches, workers):
     """Compute several batches in one process: list of ``(B, C, F)`` arrays."""
     backend = get_backend(backend_name, workers=workers)
     results = []
-    for positions_list, weights_list in batches:
-        geometry = pad_batch(positions_list, weights_list)
-        results.append(scatter_batch(backend, plan, geometry, dtype))
+    # An overflow is reported as a ValueError naming the molecule once the batch
+    # is done (check_finite_coefficients), not as NumPy's warning beside a wrong
+    # number.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for positions_list, weights_list in batches:
+            geometry = pad_batch(positions_list, weights_list)
+            results.append(scatter_batch(backend, plan, geometry, dtype))
     backend.free_memory()
     return results
 
@@ -127,6 +132,12 @@ def scattering_coefficients(plan, molecules, weights, dtype, *, memory, **dispat
     Returns
     -------
     coefficients : ndarray of shape (n_molecules, n_channels * n_features_per_channel)
+        Every value finite.
+
+    Raises
+    ------
+    ValueError
+        When a computed coefficient overflows (not finite), naming the molecule.
     """
     n_channels = weights[0].shape[0] if weights else 0
     output = np.empty((len(molecules), n_channels * plan.n_features_per_channel))
@@ -152,6 +163,8 @@ def scattering_coefficients(plan, molecules, weights, dtype, *, memory, **dispat
             dtype,
             **dispatch,
         )
+        # Before anything is stored: a non-finite value must never reach the cache.
+        check_finite_coefficients(output[to_compute], to_compute, plan, weights, dtype)
     if cache is not None:
         for index in to_compute:
             cache.store(molecules[index].positions, weights[index], output[index])

@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._persistence import VersionedPickleMixin
+from .._verbose import Reporter
 from ._bilinear_solvers import (
     _choose_solver,
     _dual_allowed,
@@ -18,19 +19,9 @@ from ._bilinear_solvers import (
     _solve_dual,
     _solve_primal,
 )
-from ._preprocessing import (
-    _check_fit_inputs,
-    _to_original_units,
-    _weighted_standardize,
-)
+from ._preprocessing import _check_fit_inputs, _Standardization
 
 _CG_DEFAULT_MAX_ITER = 1000
-
-
-def _predict_standardized(X, params):
-    x_mean, x_scale, y_mean, y_scale, A, b, b0 = params
-    Z = (np.asarray(X, dtype=np.float64) - x_mean) / x_scale
-    return y_mean + y_scale * (_quadratic_forms(Z, A, b) + b0)
 
 
 class BilinearRegressor(VersionedPickleMixin, RegressorMixin, BaseEstimator):
@@ -91,6 +82,11 @@ class BilinearRegressor(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         Relative residual norm at which conjugate gradients stop
         (``solver="cg"`` only).
 
+    verbose : int, default=0
+        Progress printed to standard output: 0 nothing; 1 the solver and its
+        time, and with ``solver="cg"`` the relative residual every 10
+        iterations and at the last; 2 or more, at every iteration.
+
     Attributes
     ----------
     coef_matrix_ : ndarray of shape (n_features, n_features)
@@ -148,6 +144,16 @@ class BilinearRegressor(VersionedPickleMixin, RegressorMixin, BaseEstimator):
     equivalent to repeating a sample.  The results are invariant to rescaling
     any feature or the target.
 
+    Scale: the features and the target are first divided by powers of two
+    (exactly, without rounding) and then standardised, so data of any finite
+    scale, 1e-200 or 1e200, fits as well as data of unit scale, and scaling ``X``
+    or ``y`` by a power of two scales the predictions exactly.  ``fit`` raises a
+    ValueError when the coefficients in original units do not fit in float64
+    (a quadratic coefficient is of the order of the target's scale over the
+    square of the features', e.g. 1e400 for features of 1e-200), and
+    ``predict`` raises one rather than return a non-finite prediction (a
+    sample far outside the training scale).
+
     When to use it: with ``K`` features the model has ``K(K+1)/2 + K``
     coefficients, so it needs many more samples than
     :class:`~sklearn.linear_model.Ridge` (``K`` coefficients, the linear
@@ -194,6 +200,7 @@ class BilinearRegressor(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         "fit_intercept": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left"), None],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -204,6 +211,7 @@ class BilinearRegressor(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         fit_intercept=True,
         max_iter=None,
         tol=1e-6,
+        verbose=0,
     ):
         self.alpha = alpha
         self.alpha_linear = alpha_linear
@@ -211,6 +219,7 @@ class BilinearRegressor(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         self.fit_intercept = fit_intercept
         self.max_iter = max_iter
         self.tol = tol
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -233,9 +242,8 @@ class BilinearRegressor(VersionedPickleMixin, RegressorMixin, BaseEstimator):
             Fitted estimator.
         """
         X, y, sw = _check_fit_inputs(self, X, y, sample_weight)
-        Z, t, x_mean, x_scale, y_mean, y_scale = _weighted_standardize(
-            X, y, sw, self.fit_intercept
-        )
+        scaling = _Standardization(X, y, sw, self.fit_intercept)
+        Z, t = scaling.Z, scaling.t
         del X
         alpha = float(self.alpha)
         alpha_linear = alpha if self.alpha_linear is None else float(self.alpha_linear)
@@ -243,6 +251,8 @@ class BilinearRegressor(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         if solver == "auto":
             solver = _choose_solver(*Z.shape, _dual_allowed(alpha, alpha_linear))
         self.n_iter_ = 1
+        reporter = Reporter(type(self).__name__, self.verbose)
+        reporter.line(f"solver {solver!r}: {Z.shape[0]} samples, {Z.shape[1]} features")
         if solver == "dual":
             A, b, b0 = _solve_dual(Z, t, sw, alpha, alpha_linear, self.fit_intercept)
         elif solver == "primal":
@@ -250,7 +260,11 @@ class BilinearRegressor(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         else:
             max_iter = _CG_DEFAULT_MAX_ITER if self.max_iter is None else self.max_iter
             A, b, b0, self.n_iter_, converged = _solve_cg(
-                Z, t, sw, alpha, alpha_linear, self.fit_intercept, max_iter, self.tol
+                *(Z, t, sw, alpha, alpha_linear, self.fit_intercept, max_iter),
+                self.tol,
+                report=lambda n, residual, last: reporter.iteration(
+                    n, f"relative residual {residual:.3e}", last
+                ),
             )
             if not converged:
                 warnings.warn(
@@ -259,10 +273,13 @@ class BilinearRegressor(VersionedPickleMixin, RegressorMixin, BaseEstimator):
                     ConvergenceWarning,
                     stacklevel=2,
                 )
+        reporter.line(f"solver {solver!r} done in {self.n_iter_} iteration(s)")
         self.solver_ = solver
-        self._standardized = (x_mean, x_scale, y_mean, y_scale, A, b, b0)
-        self.coef_matrix_, self.coef_, self.intercept_ = _to_original_units(
-            A, b, b0, x_mean, x_scale, y_mean, y_scale
+        scaling.release()
+        del Z, t
+        self._standardized = (scaling, A, b, b0)
+        self.coef_matrix_, self.coef_, self.intercept_ = scaling.to_original_units(
+            A, b, b0
         )
         return self
 
@@ -281,4 +298,8 @@ class BilinearRegressor(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return _predict_standardized(X, self._standardized).astype(X.dtype, copy=False)
+        scaling, A, b, b0 = self._standardized
+        Z = scaling.features(X)
+        with np.errstate(over="ignore", invalid="ignore"):
+            f = _quadratic_forms(Z, A, b) + b0
+        return scaling.target(f, Z, X.dtype)

@@ -208,7 +208,7 @@ def _quadratic_forms(U, A, b):
     return out
 
 
-def _solve_cg(Z, y, sw, alpha, alpha_linear, fit_intercept, max_iter, tol):
+def _solve_cg(Z, y, sw, alpha, alpha_linear, fit_intercept, max_iter, tol, report=None):
     """Preconditioned conjugate gradients on the primal normal equations.
 
     The unknowns are kept as a symmetric matrix ``A`` and a vector ``b`` with
@@ -219,6 +219,9 @@ def _solve_cg(Z, y, sw, alpha, alpha_linear, fit_intercept, max_iter, tol):
     weighted second-moment matrix (the objective is invariant under orthogonal
     rotations); in that basis the normal matrix is close to diagonal (exactly so
     for Gaussian features), and its exact diagonal is used as preconditioner.
+
+    ``report(n_iter, relative_residual, last)``, when given, is called after
+    every iteration.
 
     Returns ``A, b, b0, n_iter, converged``.
     """
@@ -278,7 +281,10 @@ def _solve_cg(Z, y, sw, alpha, alpha_linear, fit_intercept, max_iter, tol):
             b += step * pb
             rA -= step * hA
             rb -= step * hb
-            if np.sqrt(np.sum(rA * rA) + rb @ rb) <= tol * rhs_norm:
+            residual = np.sqrt(np.sum(rA * rA) + rb @ rb) / rhs_norm
+            if report is not None:
+                report(n_iter, residual, residual <= tol or n_iter == max_iter)
+            if residual <= tol:
                 converged = True
                 break
             zA, zb = rA / D_A, rb / D_b

@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._persistence import VersionedPickleMixin
+from .._verbose import Reporter
 from ._bilinear_solvers import (
     _choose_solver,
     _dual_allowed,
@@ -21,11 +22,7 @@ from ._bilinear_solvers import (
     _weighted_outer,
 )
 from ._normal_equations import _solve_normal_equations
-from ._preprocessing import (
-    _check_fit_inputs,
-    _to_original_units,
-    _weighted_standardize,
-)
+from ._preprocessing import _check_fit_inputs, _Standardization
 
 # Conjugate gradient budget of the bilinear fit used for the initialisation
 # when an exact solve is too expensive.
@@ -139,9 +136,22 @@ def _initial_point(Z, y, sw, alpha, alpha_linear, n_components, fit_intercept, r
 
 
 def _fit_als(
-    Z, y, sw, alpha, alpha_linear, n_components, fit_intercept, max_iter, tol, rng
+    Z,
+    y,
+    sw,
+    alpha,
+    alpha_linear,
+    n_components,
+    fit_intercept,
+    max_iter,
+    tol,
+    rng,
+    report=None,
 ):
     """Alternating exact ridge solves.
+
+    ``report(n_iter, objective, last)``, when given, is called after every
+    iteration.
 
     Returns factors, ``b``, ``b0`` (standardised units), n_iter, converged and
     an empty reason.
@@ -160,11 +170,13 @@ def _fit_als(
         beta_f, b, b0 = _ridge_step(Z, y, sw, *penalties, alpha_f)
         alpha_f, beta_f = _balance(alpha_f, beta_f)
         new_obj = _objective(Z, y, sw, alpha, alpha_linear, alpha_f, beta_f, b, b0)
-        if abs(obj - new_obj) <= tol * max(new_obj, np.finfo(np.float64).tiny):
-            obj = new_obj
+        done = abs(obj - new_obj) <= tol * max(new_obj, np.finfo(np.float64).tiny)
+        if report is not None:
+            report(n_iter, new_obj, done or n_iter == max_iter)
+        obj = new_obj
+        if done:
             converged = True
             break
-        obj = new_obj
     return alpha_f, beta_f, b, b0, n_iter, converged, ""
 
 
@@ -191,9 +203,23 @@ def _whitened_basis(Z, p, alpha):
 
 
 def _fit_lbfgs(
-    Z, y, sw, alpha, alpha_linear, n_components, fit_intercept, max_iter, tol, rng
+    Z,
+    y,
+    sw,
+    alpha,
+    alpha_linear,
+    n_components,
+    fit_intercept,
+    max_iter,
+    tol,
+    rng,
+    report=None,
 ):
     """L-BFGS on the factors, with the linear part and intercept eliminated.
+
+    ``report(n_iter, objective, last)``, when given, is called after every
+    L-BFGS iteration (``last`` is never set: L-BFGS-B says it stopped only on
+    return, and the caller reports the end).
 
     The objective is divided by the total weight ``W`` (same minimiser; it makes
     ``tol`` an absolute gradient tolerance on a problem of unit scale, as in
@@ -250,6 +276,12 @@ def _fit_lbfgs(
         return value, grad.ravel(), coef
 
     x0 = np.vstack([alpha_f @ V, beta_f @ V]) * root
+    n_iter = [0]
+
+    def callback(intermediate_result):
+        n_iter[0] += 1
+        report(n_iter[0], intermediate_result.fun, False)
+
     result = scipy.optimize.minimize(
         lambda x: reduced(x)[:2],
         x0.ravel(),
@@ -262,6 +294,7 @@ def _fit_lbfgs(
             "ftol": _FTOL,
             "maxls": 50,
         },
+        callback=None if report is None else callback,
     )
     _, _, coef = reduced(result.x)
     F = result.x.reshape(2 * R, m) / root
@@ -325,8 +358,14 @@ class FactorizedBilinearRegressor(VersionedPickleMixin, RegressorMixin, BaseEsti
         below ``tol``.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds the small random perturbation of the initial factors.  Pass an
-        int for reproducible results.
+        Seeds the small random perturbation of the initial factors (the only
+        randomness of the fit).  Pass an int for reproducible results; None
+        uses NumPy's global random state.
+
+    verbose : int, default=0
+        Progress printed to standard output: 0 nothing; 1 the objective (of
+        the standardised problem, divided by the total weight for "lbfgs")
+        every 10 iterations and at the end; 2 or more, at every iteration.
 
     fit_intercept : bool, default=True
         Whether to fit the unpenalised intercept ``b0``.  If False, the data
@@ -378,7 +417,10 @@ class FactorizedBilinearRegressor(VersionedPickleMixin, RegressorMixin, BaseEsti
     the factors equals ``2 alpha`` times the nuclear norm of
     ``sum_r alpha_r beta_r^T`` (for ``R=1``).  As for
     :class:`BilinearRegressor`, an integer sample weight is equivalent to
-    repeating a sample.
+    repeating a sample.  Data of any finite scale are fitted exactly as in
+    :class:`BilinearRegressor` (divided by powers of two before the
+    standardisation), with the same ValueError when the coefficients in original
+    units, or a prediction, do not fit in float64.
 
     Both solvers start from the eigen-decomposition of the interaction matrix
     of a :class:`BilinearRegressor` fit with the same ``alpha`` and
@@ -439,6 +481,7 @@ class FactorizedBilinearRegressor(VersionedPickleMixin, RegressorMixin, BaseEsti
         "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
         "fit_intercept": ["boolean"],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -451,6 +494,7 @@ class FactorizedBilinearRegressor(VersionedPickleMixin, RegressorMixin, BaseEsti
         tol=1e-6,
         random_state=None,
         fit_intercept=True,
+        verbose=0,
     ):
         self.n_components = n_components
         self.alpha = alpha
@@ -460,6 +504,7 @@ class FactorizedBilinearRegressor(VersionedPickleMixin, RegressorMixin, BaseEsti
         self.tol = tol
         self.random_state = random_state
         self.fit_intercept = fit_intercept
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -483,13 +528,13 @@ class FactorizedBilinearRegressor(VersionedPickleMixin, RegressorMixin, BaseEsti
         """
         X, y, sw = _check_fit_inputs(self, X, y, sample_weight)
         rng = check_random_state(self.random_state)
-        Z, t, x_mean, x_scale, y_mean, y_scale = _weighted_standardize(
-            X, y, sw, self.fit_intercept
-        )
+        scaling = _Standardization(X, y, sw, self.fit_intercept)
+        Z, t = scaling.Z, scaling.t
         del X
         alpha = float(self.alpha)
         alpha_linear = alpha if self.alpha_linear is None else float(self.alpha_linear)
         fit = _fit_lbfgs if self.solver == "lbfgs" else _fit_als
+        reporter = Reporter(type(self).__name__, self.verbose)
         alpha_f, beta_f, b, b0, self.n_iter_, converged, reason = fit(
             Z,
             t,
@@ -501,6 +546,13 @@ class FactorizedBilinearRegressor(VersionedPickleMixin, RegressorMixin, BaseEsti
             self.max_iter,
             self.tol,
             rng,
+            report=lambda n, objective, last: reporter.iteration(
+                n, f"objective {objective:.6e}", last
+            ),
+        )
+        reporter.line(
+            f"{self.solver} stopped after {self.n_iter_} iterations "
+            f"({'converged' if converged else 'not converged'})"
         )
         if not converged:
             method = "L-BFGS" if self.solver == "lbfgs" else "Alternating least squares"
@@ -511,13 +563,15 @@ class FactorizedBilinearRegressor(VersionedPickleMixin, RegressorMixin, BaseEsti
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        self._standardized = (x_mean, x_scale, y_mean, y_scale, alpha_f, beta_f, b, b0)
-        root = np.sqrt(y_scale) / x_scale
+        scaling.release()
+        del Z, t
+        self._standardized = (scaling, alpha_f, beta_f, b, b0)
+        root = scaling.root_ratio()
         self.components_alpha_ = alpha_f * root
         self.components_beta_ = beta_f * root
         A = alpha_f.T @ beta_f
-        self.coef_matrix_, self.coef_, self.intercept_ = _to_original_units(
-            0.5 * (A + A.T), b, b0, x_mean, x_scale, y_mean, y_scale
+        self.coef_matrix_, self.coef_, self.intercept_ = scaling.to_original_units(
+            0.5 * (A + A.T), b, b0
         )
         return self
 
@@ -536,7 +590,8 @@ class FactorizedBilinearRegressor(VersionedPickleMixin, RegressorMixin, BaseEsti
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        x_mean, x_scale, y_mean, y_scale, alpha_f, beta_f, b, b0 = self._standardized
-        Z = (np.asarray(X, dtype=np.float64) - x_mean) / x_scale
-        pred = y_mean + y_scale * _factorized_predict(Z, alpha_f, beta_f, b, b0)
-        return pred.astype(X.dtype, copy=False)
+        scaling, alpha_f, beta_f, b, b0 = self._standardized
+        Z = scaling.features(X)
+        with np.errstate(over="ignore", invalid="ignore"):
+            f = _factorized_predict(Z, alpha_f, beta_f, b, b0)
+        return scaling.target(f, Z, X.dtype)
