@@ -52,7 +52,16 @@ def _scatter_batches(backend_name, plan, dtype, batches, workers):
 
 
 def scatter_molecules(
-    plan, positions, weights, dtype, *, backend, batch_size, n_jobs, verbose
+    plan,
+    positions,
+    weights,
+    dtype,
+    *,
+    backend,
+    batch_size,
+    n_jobs,
+    verbose,
+    on_batch=None,
 ):
     """Coefficients of molecules given as centred positions and channel weights.
 
@@ -70,11 +79,15 @@ def scatter_molecules(
         Processes over batches on the CPU (joblib conventions); 1 on a GPU.
     verbose : int
         Progress bar when > 0.
+    on_batch : callable or None
+        Called as ``on_batch(indices, values)`` as soon as each batch is done
+        (indices into ``positions``), so that work is kept if the run stops.
 
     Returns
     -------
     coefficients : ndarray of shape (n_molecules, n_channels * n_features_per_channel)
     """
+    on_batch = on_batch or (lambda indices, values: None)
     backend_name = get_backend(backend).name
     n_channels = weights[0].shape[0]
     output = np.empty((len(positions), n_channels * plan.n_features_per_channel))
@@ -95,6 +108,7 @@ def scatter_molecules(
                         backend_name, plan, dtype, [batch], workers=threads
                     )
                     output[indices] = result.reshape(len(indices), -1)
+                    on_batch(indices, output[indices])
                     advance(len(indices))
         else:
             # A few chunks per process keep the load balanced.
@@ -109,6 +123,7 @@ def scatter_molecules(
             for chunk, chunk_results in zip(chunks, results, strict=True):
                 for i, result in zip(chunk, chunk_results, strict=True):
                     output[batches[i]] = result.reshape(len(batches[i]), -1)
+                    on_batch(batches[i], output[batches[i]])
                     advance(len(batches[i]))
     return output
 
@@ -156,16 +171,23 @@ def scattering_coefficients(plan, molecules, weights, dtype, *, memory, **dispat
                 output[index] = stored
         cache.warn_rejected()
     if to_compute:
+
+        def keep(indices, values):
+            # Checked before anything is stored: a non-finite value must never
+            # reach the cache. Stored batch by batch, so that an interrupted run
+            # resumes where it stopped.
+            molecule_indices = [to_compute[i] for i in indices]
+            check_finite_coefficients(values, molecule_indices, plan, weights, dtype)
+            if cache is not None:
+                for index, value in zip(molecule_indices, values, strict=True):
+                    cache.store(molecules[index].positions, weights[index], value)
+
         output[to_compute] = scatter_molecules(
             plan,
             [principal_axes_positions(molecules[i].positions) for i in to_compute],
             [weights[i] for i in to_compute],
             dtype,
+            on_batch=keep,
             **dispatch,
         )
-        # Before anything is stored: a non-finite value must never reach the cache.
-        check_finite_coefficients(output[to_compute], to_compute, plan, weights, dtype)
-    if cache is not None:
-        for index in to_compute:
-            cache.store(molecules[index].positions, weights[index], output[index])
     return output
