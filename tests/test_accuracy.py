@@ -64,3 +64,23 @@ def test_default_accuracy_against_converged_setting(dataset, request):
     default = SolidHarmonicScattering().fit_transform(X[chosen])
     converged = SolidHarmonicScattering(oversampling=8.0, tail_tolerance=1e-12)
     np.testing.assert_allclose(default, converged.fit_transform(X[chosen]), rtol=1e-3)
+
+
+@pytest.mark.slow
+def test_odd_degree_aliasing_breaks_oversampling_2_not_the_default(qm7):
+    """Methane with L = 2 against the brute force: the kinks of |U1[l=1]| at the
+    carbon (a zero of the smoothed density's gradient) alias into the coefficients
+    at 2 points per width, past the contract; the default holds it."""
+    Z, R = _smallest(qm7)
+    sigma, J, L = 0.75, 1, 2
+    reference = reference_coefficients(
+        R, Z.astype(float), sigma, J, L, Q, spacing=np.sqrt(2) * sigma / 6, margin=16.0
+    )
+    params = dict(sigma=sigma, J=J, L=L, Q=Q, channels=("full",))
+
+    def worst_error(**setting):
+        transform = SolidHarmonicScattering(**params, **setting)
+        return np.abs(transform.fit_transform([(Z, R)])[0] / reference - 1).max()
+
+    assert worst_error() <= 1e-3
+    assert worst_error(oversampling=2.0) > 1e-3
