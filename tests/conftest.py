@@ -2,9 +2,40 @@
 
 import numpy as np
 import pytest
+from _strict_xp import strict_backend
 from threadpoolctl import threadpool_limits
 
+from skscatharm._core.backend import substitute_cupy
 from skscatharm.datasets import load_qm7_sample, load_qm9_sample
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--strict-backend",
+        action="store_true",
+        help=(
+            "run with the strict CuPy stand-in (tests/_strict_xp.py) as the 'cupy' "
+            "backend, which backend='auto' then selects; with -m gpu, runs the GPU "
+            "tests on it"
+        ),
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def strict_cupy_backend(request):
+    """Under ``--strict-backend``, the stand-in is "cupy" (and "auto") for the run.
+
+    Every transform that would pick CuPy on a GPU machine then takes the GPU code
+    path (its batches, its out-of-memory retry, the CuPy branches of the backend)
+    with an array module that refuses NumPy calls, implicit conversions and mixed
+    arrays. Worker processes (``n_jobs``) and subprocesses do not see it; the GPU
+    path runs in the main process anyway.
+    """
+    if not request.config.getoption("--strict-backend"):
+        yield None
+        return
+    with substitute_cupy(strict_backend()) as backend:
+        yield backend
 
 
 def _unpad(row):
@@ -79,10 +110,10 @@ def q_sweep(qm7):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Skip GPU tests when no CUDA device is usable."""
+    """Skip GPU tests when no CUDA device is usable (and no stand-in replaces it)."""
     from skscatharm._core.backend import cupy_available
 
-    if cupy_available():
+    if cupy_available() or config.getoption("--strict-backend"):
         return
     skip = pytest.mark.skip(reason="needs CuPy and a CUDA device")
     for item in items:
