@@ -232,7 +232,7 @@ def check_grid_bytes(plan, positions, n_channels, itemsize, limit, indices):
             raise ValueError(
                 f"molecule {index} spans {box} Å (in its principal axes): its grids "
                 f"would need about {needed / 2**30:.3g} GiB, more than "
-                f"max_grid_bytes={limit:.4g} ({limit / 2**30:.3g} GiB). Check that "
+                f"max_grid_bytes={limit:,.0f} ({limit / 2**30:.3g} GiB). Check that "
                 "its positions are in Å and that it is one molecule, or raise "
                 "max_grid_bytes."
             )
