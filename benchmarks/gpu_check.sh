@@ -24,6 +24,14 @@ cupy.cuda.runtime.getDeviceCount(), 'device(s)')" 2>&1
 skscatharm.__file__)"
 } | tee "$out/device.txt"
 
+# Without a device, pytest -m gpu would skip everything and pass: say so instead.
+if ! python -c "import sys; from skscatharm._core.backend import cupy_available; \
+sys.exit(not cupy_available())"; then
+    echo "no CuPy with a CUDA device here (pip install 'skscatharm[gpu]'):" \
+        "nothing checked" | tee "$out/summary.txt"
+    exit 2
+fi
+
 # The gpu tests compare CuPy with NumPy at the default setting: most of their time
 # is the NumPy side.
 timeout 270 python -m pytest -m gpu -q -p no:cacheprovider 2>&1 |
