@@ -2,9 +2,40 @@
 
 import numpy as np
 import pytest
+from _strict_xp import strict_backend
 from threadpoolctl import threadpool_limits
 
+from skscatharm._core.backend import substitute_cupy
 from skscatharm.datasets import load_qm7_sample, load_qm9_sample
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--strict-backend",
+        action="store_true",
+        help=(
+            "run with the strict CuPy stand-in (tests/_strict_xp.py) as the 'cupy' "
+            "backend, which backend='auto' then selects; with -m gpu, runs the GPU "
+            "tests on it"
+        ),
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def strict_cupy_backend(request):
+    """Under ``--strict-backend``, the stand-in is "cupy" (and "auto") for the run.
+
+    Every transform that would pick CuPy on a GPU machine then takes the GPU code
+    path (its batches, its out-of-memory retry, the CuPy branches of the backend)
+    with an array module that refuses NumPy calls, implicit conversions and mixed
+    arrays. Worker processes (``n_jobs``) and subprocesses do not see it; the GPU
+    path runs in the main process anyway.
+    """
+    if not request.config.getoption("--strict-backend"):
+        yield None
+        return
+    with substitute_cupy(strict_backend()) as backend:
+        yield backend
 
 
 def _unpad(row):
@@ -78,11 +109,26 @@ def q_sweep(qm7):
     )
 
 
+#: Tests that fail where ``backend="auto"`` takes the GPU path, because a molecule's
+#: coefficients there depend on the other molecules of its batch (their common
+#: lattices; up to 5e-5 relative): issue 22, "a molecule's coefficients do not
+#: depend on which molecules share its batch". Marked as expected failures there,
+#: strictly, so that the fix shows (they then pass and the mark must go).
+BATCH_DEPENDENT = {"tests/test_memory.py::test_only_new_molecules_are_computed"}
+
+
 def pytest_collection_modifyitems(config, items):
-    """Skip GPU tests when no CUDA device is usable."""
+    """Skip GPU tests when no CUDA device is usable (and no stand-in replaces it)."""
     from skscatharm._core.backend import cupy_available
 
-    if cupy_available():
+    if cupy_available() or config.getoption("--strict-backend"):
+        batch_dependent = pytest.mark.xfail(
+            strict=True,
+            reason="coefficients depend on the batch on the GPU path (issue 22)",
+        )
+        for item in items:
+            if item.nodeid in BATCH_DEPENDENT:
+                item.add_marker(batch_dependent)
         return
     skip = pytest.mark.skip(reason="needs CuPy and a CUDA device")
     for item in items:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import warnings
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -28,6 +29,7 @@ from skscatharm import (
     SolidHarmonicScattering,
     _persistence,
 )
+from skscatharm._core import backend
 
 FAST = dict(J=1, L=1, oversampling=2.0)
 
@@ -56,9 +58,28 @@ HIDE_CUPY = textwrap.dedent(
 )
 
 
+#: Under ``--strict-backend``, the subprocess takes the CuPy stand-in too: both sides
+#: then compute on one backend, as two processes on one GPU machine would.
+STRICT_BACKEND = textwrap.dedent(
+    f"""
+    import sys
+    sys.path.insert(0, {str(Path(__file__).parent)!r})
+    from _strict_xp import strict_backend
+    from skscatharm._core.backend import substitute_cupy
+    strict = substitute_cupy(strict_backend())  # held: its exit would undo it
+    strict.__enter__()
+    """
+)
+
+
 def run_python(code, tmp_path, hide_cupy=False):
     """Run ``code`` in a new interpreter in ``tmp_path``; fail with its stderr."""
-    code = (HIDE_CUPY if hide_cupy else "") + textwrap.dedent(code)
+    if hide_cupy:
+        code = HIDE_CUPY + textwrap.dedent(code)
+    elif backend._cupy_substitute is not None:
+        code = STRICT_BACKEND + textwrap.dedent(code)
+    else:
+        code = textwrap.dedent(code)
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=tmp_path,

@@ -17,27 +17,27 @@ def test_batches_done_before_an_interruption_are_not_recomputed(
     monkeypatch, tmp_path, qm7
 ):
     X = qm7[0][:5]
-    original = dispatch._scatter_batches
+    original = dispatch.scatter_batch
     calls = []
 
-    def stop_after_two(backend_name, plan, dtype, batches, workers):
+    def stop_after_two(backend, plan, geometry, dtype):
         if len(calls) == 2:
             raise Interrupted  # as a Ctrl-C or a killed job would
-        calls.append(len(batches[0][0]))
-        return original(backend_name, plan, dtype, batches, workers)
+        calls.append(len(geometry.positions))
+        return original(backend, plan, geometry, dtype)
 
-    monkeypatch.setattr(dispatch, "_scatter_batches", stop_after_two)
+    monkeypatch.setattr(dispatch, "scatter_batch", stop_after_two)
     transform = SolidHarmonicScattering(memory=str(tmp_path), **PARAMS)
     with pytest.raises(Interrupted):
         transform.fit_transform(X)
 
     computed = []
 
-    def count(backend_name, plan, dtype, batches, workers):
-        computed.extend(len(positions) for positions, _ in batches)
-        return original(backend_name, plan, dtype, batches, workers)
+    def count(backend, plan, geometry, dtype):
+        computed.append(len(geometry.positions))
+        return original(backend, plan, geometry, dtype)
 
-    monkeypatch.setattr(dispatch, "_scatter_batches", count)
+    monkeypatch.setattr(dispatch, "scatter_batch", count)
     resumed = transform.fit_transform(X)
     assert sum(computed) == len(X) - 2  # one molecule per batch on the CPU
     fresh = SolidHarmonicScattering(**PARAMS).fit_transform(X)

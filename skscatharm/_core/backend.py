@@ -4,6 +4,7 @@ The scattering core takes every array operation from a :class:`Backend` and neve
 which one it has, so the CPU and GPU paths are the same algorithm.
 """
 
+from contextlib import contextmanager
 from functools import lru_cache
 
 import numpy as np
@@ -56,6 +57,39 @@ class Backend:
             self.xp.get_default_memory_pool().free_all_blocks()
 
 
+#: A :class:`Backend` that stands in for CuPy, or None for CuPy itself; set by
+#: :func:`substitute_cupy`.
+_cupy_substitute = None
+
+
+@contextmanager
+def substitute_cupy(backend):
+    """Resolve ``"cupy"`` (and ``"auto"``) to ``backend`` inside the block.
+
+    The GPU code path (batches, the CuPy branches of :class:`Backend`, the
+    out-of-memory retry) is otherwise run only where a device is. The test suite
+    runs it on every machine through a strict stand-in array module
+    (``tests/_strict_xp.py``) that refuses what CuPy refuses.
+
+    Parameters
+    ----------
+    backend : Backend
+        Named ``"cupy"``; returned by :func:`get_backend` for ``"cupy"`` and
+        ``"auto"`` until the block ends.
+    """
+    global _cupy_substitute
+    previous, _cupy_substitute = _cupy_substitute, backend
+    try:
+        yield backend
+    finally:
+        _cupy_substitute = previous
+
+
+def gpu_available():
+    """Whether ``"auto"`` resolves to the GPU path (CuPy, or its substitute)."""
+    return _cupy_substitute is not None or cupy_available()
+
+
 @lru_cache(maxsize=1)
 def cupy_available():
     """Whether CuPy imports and sees at least one CUDA device."""
@@ -84,9 +118,11 @@ def get_backend(name, workers=None):
     if name not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {name!r}")
     if name == "auto":
-        name = "cupy" if cupy_available() else "numpy"
+        name = "cupy" if gpu_available() else "numpy"
     if name == "numpy":
         return Backend("numpy", np, scipy.fft, workers)
+    if _cupy_substitute is not None:
+        return _cupy_substitute
     if not cupy_available():
         raise RuntimeError(
             "backend='cupy' needs CuPy and a CUDA device (pip install "

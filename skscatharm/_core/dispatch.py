@@ -6,11 +6,14 @@ grid the others in their principal axes, group molecules of similar boxes into
 batches, spread the batches over processes (joblib), and store what was computed.
 """
 
+from collections import deque
+
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from threadpoolctl import threadpool_limits
 
 from .backend import get_backend
+from .budget import batch_bytes, check_grid_bytes
 from .cache import MoleculeCache
 from .finite import check_finite_coefficients
 from .geometry import pad_batch, principal_axes_positions
@@ -18,22 +21,50 @@ from .progress import progress_bar
 from .scattering import scatter_batch
 from .threads import thread_budget
 
-#: Upper bound on the bytes of the largest work array of one GPU batch.
+#: Bytes one GPU batch may hold at its peak (all its work arrays, as counted by
+#: :func:`~skscatharm._core.budget.batch_bytes`).
 GPU_BATCH_BYTES = 2 * 1024**3
 
 
-def batch_size_for(batch_size, backend_name, plan, sizes, n_channels, dtype):
+def batch_size_for(batch_size, backend_name, plan, sizes, n_atoms, n_channels, dtype):
     """Molecules per batch: ``batch_size``, or for ``"auto"`` 1 on the CPU and on a
-    GPU as many as fit :data:`GPU_BATCH_BYTES` in the first layer's work array."""
+    GPU the most that keep the batch's counted peak within :data:`GPU_BATCH_BYTES`
+    (at least 1).
+
+    ``sizes`` is ``(n_molecules, 3)``: batches are padded to the largest box on each
+    axis and to the most atoms, so the count takes those.
+    """
     if batch_size != "auto":
         return int(batch_size)
     if backend_name == "numpy":
         return 1
-    spacing, margin = plan.first_layer_grid(0)
-    largest = max(sizes)
-    points = np.prod((largest + 2 * margin) / spacing + 1)
-    per_molecule = points * n_channels * (2 * plan.L + 1) * np.dtype(dtype).itemsize
-    return max(1, int(GPU_BATCH_BYTES // max(per_molecule, 1)))
+    extent = np.max(sizes, axis=0)
+
+    def peak(n_batch):
+        itemsize = np.dtype(dtype).itemsize
+        return batch_bytes(
+            plan, extent, max(n_atoms), n_channels, n_batch, itemsize, device=True
+        )
+
+    # The count grows with the batch: bisect for the largest batch that fits.
+    low, high = 1, len(sizes)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if peak(middle) <= GPU_BATCH_BYTES:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def is_out_of_memory(error):
+    """Whether ``error`` is a device out-of-memory error (CuPy's, by class name).
+
+    The name is matched so that CuPy need not be imported (and so that a stand-in
+    can raise one); a NumPy ``MemoryError`` is not one: the CPU batches are single
+    molecules, with nothing to split.
+    """
+    return any(cls.__name__ == "OutOfMemoryError" for cls in type(error).__mro__)
 
 
 def _scatter_batches(backend_name, plan, dtype, batches, workers):
@@ -49,6 +80,42 @@ def _scatter_batches(backend_name, plan, dtype, batches, workers):
             results.append(scatter_batch(backend, plan, geometry, dtype))
     backend.free_memory()
     return results
+
+
+def _scatter_halving(backend, plan, dtype, batches, payload):
+    """Compute ``batches`` in turn, yielding ``(indices, (B, C, F) array)``.
+
+    A batch that runs out of device memory is split in halves, and the batches
+    after it are cut to the halves' size, so that the run goes on at the size that
+    fits instead of failing; a single molecule that does not fit raises.
+    """
+    pending = deque(zip(batches, payload, strict=True))
+    largest = max(len(indices) for indices in batches)
+    while pending:
+        indices, (positions_list, weights_list) = pending.popleft()
+        if len(indices) <= largest:
+            result = None
+            try:
+                geometry = pad_batch(positions_list, weights_list)
+                result = scatter_batch(backend, plan, geometry, dtype)
+            except Exception as error:
+                if len(indices) == 1 or not is_out_of_memory(error):
+                    raise
+                largest = (len(indices) + 1) // 2
+            # Cached device blocks go back after each batch (and after a failure,
+            # out of the except block, whose error held the batch's arrays).
+            backend.free_memory()
+            if result is not None:
+                yield indices, result
+                continue
+        parts = range(0, len(indices), largest)
+        pending.extendleft(
+            (
+                indices[k : k + largest],
+                (positions_list[k : k + largest], weights_list[k : k + largest]),
+            )
+            for k in reversed(parts)
+        )
 
 
 def scatter_molecules(
@@ -94,19 +161,27 @@ def scatter_molecules(
     sizes = np.array([np.ptp(p, axis=0) for p in positions])
     # Molecules of similar boxes go together, so padding a batch costs little.
     order = np.lexsort(sizes.T[::-1])
-    size = batch_size_for(batch_size, backend_name, plan, sizes, n_channels, dtype)
+    n_atoms = [len(p) for p in positions]
+    size = batch_size_for(
+        batch_size, backend_name, plan, sizes, n_atoms, n_channels, dtype
+    )
     batches = [order[i : i + size] for i in range(0, len(order), size)]
     payload = [([positions[i] for i in b], [weights[i] for i in b]) for b in batches]
     n_jobs = 1 if backend_name == "cupy" else effective_n_jobs(n_jobs)
     with progress_bar(len(positions), "scattering", verbose > 0) as advance:
         if n_jobs == 1:
             # In this process: BLAS and FFT threads only on the cores free now.
+            # An overflow is reported as a ValueError naming the molecule
+            # (check_finite_coefficients), not as NumPy's warning.
             threads = thread_budget()
-            with threadpool_limits(threads):
-                for indices, batch in zip(batches, payload, strict=True):
-                    (result,) = _scatter_batches(
-                        backend_name, plan, dtype, [batch], workers=threads
-                    )
+            serial = get_backend(backend_name, workers=threads)
+            with (
+                threadpool_limits(threads),
+                np.errstate(over="ignore", invalid="ignore"),
+            ):
+                for indices, result in _scatter_halving(
+                    serial, plan, dtype, batches, payload
+                ):
                     output[indices] = result.reshape(len(indices), -1)
                     on_batch(indices, output[indices])
                     advance(len(indices))
@@ -128,7 +203,9 @@ def scatter_molecules(
     return output
 
 
-def scattering_coefficients(plan, molecules, weights, dtype, *, memory, **dispatch):
+def scattering_coefficients(
+    plan, molecules, weights, dtype, *, memory, max_grid_bytes=None, **dispatch
+):
     """Coefficients of ``molecules``, read from ``memory`` where it holds them.
 
     Parameters
@@ -140,6 +217,9 @@ def scattering_coefficients(plan, molecules, weights, dtype, *, memory, **dispat
     dtype : numpy dtype
     memory : str, joblib.Memory or None
         Per-molecule cache (:class:`~skscatharm._core.cache.MoleculeCache`).
+    max_grid_bytes : float or None
+        A molecule to compute whose work arrays would exceed this many bytes is
+        refused before anything is allocated (ValueError naming it).
     **dispatch
         ``backend``, ``batch_size``, ``n_jobs`` and ``verbose`` of
         :func:`scatter_molecules`.
@@ -171,6 +251,13 @@ def scattering_coefficients(plan, molecules, weights, dtype, *, memory, **dispat
                 output[index] = stored
         cache.warn_rejected()
     if to_compute:
+        positions = [
+            principal_axes_positions(molecules[i].positions) for i in to_compute
+        ]
+        itemsize = np.dtype(dtype).itemsize
+        check_grid_bytes(
+            plan, positions, n_channels, itemsize, max_grid_bytes, to_compute
+        )
 
         def keep(indices, values):
             # Checked before anything is stored: a non-finite value must never
@@ -184,7 +271,7 @@ def scattering_coefficients(plan, molecules, weights, dtype, *, memory, **dispat
 
         output[to_compute] = scatter_molecules(
             plan,
-            [principal_axes_positions(molecules[i].positions) for i in to_compute],
+            positions,
             [weights[i] for i in to_compute],
             dtype,
             on_batch=keep,

@@ -1,0 +1,238 @@
+"""Bytes of a batch's work arrays, stage by stage, counted before anything is allocated.
+
+The scattering core's arrays follow from the plan, the batch's box and its atom
+count, so their memory is known in advance. :func:`stage_bytes` counts, for each
+stage of :func:`~skscatharm._core.scattering.scatter_batch`, the bytes alive at
+its peak: the first-layer monomial fields of a slab and the squared moduli
+``(B, Nx, Ny, C, L+1, Nz)`` with the temporaries of their integrals; the pruned
+DFT's three intermediate spectra; per degree the second-layer spectrum, the
+inverse FFT's copy and output and the squared moduli. It follows the NumPy path's
+allocations (tests/test_gpu_memory.py holds its peak to within 20 % of the peak
+that tracemalloc traces), and sizes GPU batches and guards against boxes too large
+to grid (:func:`~skscatharm._core.dispatch.scattering_coefficients`).
+
+Counts are floats: a box of 1e4 Å would overflow an int64 count of points.
+"""
+
+from math import ceil
+
+from scipy.fft import next_fast_len
+
+from .first_layer import SLAB_DOUBLES
+
+#: Lattice sizes are capped here before ``next_fast_len``: far beyond any memory,
+#: and ``next_fast_len`` is slow (and overflows) on astronomically large sizes.
+_LATTICE_CAP = 2**40
+
+
+def _points(extent, spacing, margin):
+    """Points per axis of a grid of ``spacing`` over ``extent`` plus the margins."""
+    return [ceil((e + 2 * margin) / spacing) + 1 for e in extent]
+
+
+def _integral_factor(powers):
+    """Arrays of a field's size alive while ``integrate_powers`` runs, itself included.
+
+    The modulus (for any power but 2) and one more temporary (``sqrt(modulus)`` or
+    ``modulus**q``) for powers other than 1, 2 and 3 (see ``integrals.py``).
+    """
+    extra = any(q != 2 for q in powers) + any(q not in (1, 2, 3) for q in powers)
+    return 1 + extra
+
+
+def _first_layer_bytes(shape, n_batch, n_atoms, n_channels, max_degree, itemsize):
+    """Peak of ``first_layer_squared_moduli`` and of the squared moduli it returns."""
+    nx, ny, nz = shape
+    n_degrees = max_degree + 1
+    n_monomials = n_degrees * (n_degrees + 1) * (n_degrees + 2) // 6
+    n_xy = n_degrees * (n_degrees + 1) // 2  # distinct (a, b) exponent pairs
+    squared = n_batch * nx * ny * n_channels * n_degrees * nz * itemsize
+    # The weights times z factors and its reshaped copy; the axis factors.
+    z_side = 2 * n_degrees * n_batch * n_atoms * n_channels * nz * itemsize
+    factors = n_degrees * n_batch * n_atoms * (nx + ny + nz) * itemsize
+    per_plane = n_monomials * n_batch * ny * n_channels * nz
+    slab = max(1, min(nx, SLAB_DOUBLES // per_plane))
+    plane_values = n_batch * slab * ny * n_channels * nz
+    fields = n_monomials * plane_values * itemsize
+    xy = n_xy * n_batch * slab * ny * n_atoms * itemsize
+    # Each name is rebound after its new array exists, so two arrays coexist: the
+    # next slab's fields and the last's (with the last harmonic), two successive
+    # degrees' harmonic fields, or a harmonic field and the sum of its squares.
+    harmonic = [
+        (2 * degree + 1) * plane_values * itemsize for degree in range(n_degrees)
+    ]
+    last = harmonic[-1]
+    next_fields = fields * max(0, min(slab, nx - slab)) / slab  # a smaller last slab
+    transient = max(
+        next_fields + last,
+        last + (harmonic[-2] if max_degree else last),
+        last + plane_values * itemsize,
+    )
+    return squared + z_side + factors + fields + xy + transient, squared
+
+
+def _coarse_shape(extent, margin, fine_shape, fine_spacing, coarse_spacing):
+    """The second layer's lattice, as ``second_layer_integrals`` chooses it."""
+    return [
+        next_fast_len(
+            min(
+                _LATTICE_CAP,
+                ceil(max(e + 2 * margin, n * fine_spacing) / coarse_spacing),
+            ),
+            real=True,
+        )
+        for e, n in zip(extent, fine_shape, strict=True)
+    ]
+
+
+def _second_layer_bytes(
+    plan, j1, j2, fine_shape, fine_spacing, extent, n, itemsize, device
+):
+    """Peak of ``second_layer_integrals`` (without the first-layer moduli it reads)."""
+    n_batch, n_channels = n
+    nx, ny, _ = fine_shape
+    coarse_spacing, margin = plan.second_layer_grid(j1, j2)
+    kx, ky, kz = _coarse_shape(extent, margin, fine_shape, fine_spacing, coarse_spacing)
+    half = kz // 2 + 1
+    fields = n_batch * n_channels * (plan.L + 1)
+    complex_size = 2 * itemsize
+    # The pruned DFT: z, then y, then x products; the last is scaled and reordered.
+    along_z = fields * nx * ny * half * complex_size
+    along_y = fields * nx * ky * half * complex_size
+    along_x = fields * kx * ky * half * complex_size
+    peak = max(along_z + along_y, along_y + along_x, 2 * along_x)
+    lattice = n_batch * n_channels * kx * ky * kz * itemsize  # one field per channel
+    integral = _integral_factor(plan.Q)
+    previous_output = 0
+    for degree in range(plan.L + 1):
+        orders = 2 * degree + 1
+        wavelet = orders * kx * ky * half * complex_size
+        product = n_batch * n_channels * wavelet
+        output = orders * lattice
+        # The wavelet's spectrum is cached on the host as complex128: a device copy,
+        # or a cast in float32. cuFFT overwrites a C2R input, so CuPy's irfftn
+        # copies it (scipy's copy is in C++, outside NumPy's allocations).
+        copies = (wavelet if device or itemsize < 8 else 0) + (product if device else 0)
+        # The last degree's output and squared moduli are still held.
+        held = previous_output + (lattice if degree else 0)
+        fft = copies + product + output + held
+        # Squaring: the new squared moduli, then the integral's temporaries.
+        squaring = output + max(lattice * (1 + (degree > 0)), integral * lattice)
+        peak = max(peak, along_x + max(fft, squaring))
+        previous_output = output
+    return peak
+
+
+def stage_bytes(plan, extent, n_atoms, n_channels, n_batch, itemsize, device=False):
+    """Bytes alive at the peak of each stage of one batch.
+
+    Parameters
+    ----------
+    plan : ScatteringPlan
+    extent : sequence of 3 float
+        The batch's box (Å): the largest extent of its molecules on each axis.
+    n_atoms : int
+        Atoms of its largest molecule (the batch is padded to it).
+    n_channels : int
+    n_batch : int
+        Molecules in the batch.
+    itemsize : int
+        Bytes of a real number of the working precision (4 or 8).
+    device : bool, default=False
+        Count the copies that only a GPU makes (the wavelet spectra moved to the
+        device, CuPy's copy of the inverse FFT's input); without them, the count
+        is that of the NumPy path.
+
+    Returns
+    -------
+    stages : dict of str to float
+        ``"S0"``, then ``"S1 j"`` (the first layer at scale ``j`` and its
+        integrals) and ``"S2 j1 j2"`` (the second layer of the pair); the peak of
+        the batch is the largest value.
+    """
+    extent = [float(e) for e in extent]
+    stages = {}
+    if set(plan.Q) <= {1.0, 2.0}:  # closed form: pairwise atom distances only
+        stages["S0"] = 3 * n_batch * n_atoms**2 * 3 * itemsize
+    else:
+        spacing, margin = plan.density_grid()
+        shape = _points(extent, spacing, margin)
+        inside, squared = _first_layer_bytes(
+            shape, n_batch, n_atoms, n_channels, 0, itemsize
+        )
+        stages["S0"] = max(inside, _integral_factor(plan.Q) * squared)
+    if plan.max_order < 1:
+        return stages
+    held = 0  # the last scale's moduli, alive until the next scale's are assigned
+    for j in range(plan.J + 1):
+        spacing, margin = plan.first_layer_grid(j)
+        shape = _points(extent, spacing, margin)
+        inside, squared = _first_layer_bytes(
+            shape, n_batch, n_atoms, n_channels, plan.L, itemsize
+        )
+        integral = _integral_factor(plan.Q) * squared
+        stages[f"S1 {j}"] = held + max(inside, integral)
+        later = [j2 for j1, j2 in plan.pairs if j1 == j]
+        for j2 in later:
+            stages[f"S2 {j} {j2}"] = squared + _second_layer_bytes(
+                plan,
+                j,
+                j2,
+                shape,
+                spacing,
+                extent,
+                (n_batch, n_channels),
+                itemsize,
+                device,
+            )
+        if later:
+            held = squared
+    return stages
+
+
+def batch_bytes(plan, extent, n_atoms, n_channels, n_batch, itemsize, device=False):
+    """Peak bytes of one batch: the largest of :func:`stage_bytes`."""
+    stages = stage_bytes(plan, extent, n_atoms, n_channels, n_batch, itemsize, device)
+    return max(stages.values())
+
+
+def check_grid_bytes(plan, positions, n_channels, itemsize, limit, indices):
+    """Refuse, before any allocation, a molecule whose grids would exceed ``limit``.
+
+    Parameters
+    ----------
+    plan : ScatteringPlan
+    positions : list of ndarray of shape (n_atoms_i, 3)
+        Positions in each molecule's principal axes (Å).
+    n_channels, itemsize : int
+    limit : float or None
+        Bytes allowed for one molecule's work arrays (``max_grid_bytes``); None
+        checks nothing.
+    indices : sequence of int
+        Index of each molecule in the user's input, for the message.
+
+    Raises
+    ------
+    ValueError
+        Naming the first molecule over the limit, its extent and its estimate.
+    """
+    if limit is None or not positions:
+        return
+    extents = [p.max(axis=0) - p.min(axis=0) for p in positions]
+    atoms = [len(p) for p in positions]
+    # The count grows with each extent and with the atoms, so one count at the
+    # largest of each clears every molecule at once in the usual case.
+    largest = [max(e[axis] for e in extents) for axis in range(3)]
+    if batch_bytes(plan, largest, max(atoms), n_channels, 1, itemsize) <= limit:
+        return
+    for index, extent, n_atoms in zip(indices, extents, atoms, strict=True):
+        needed = batch_bytes(plan, extent, n_atoms, n_channels, 1, itemsize)
+        if needed > limit:
+            box = " x ".join(f"{e:.4g}" for e in extent)
+            raise ValueError(
+                f"molecule {index} spans {box} Å (in its principal axes): its grids "
+                f"would need about {needed / 2**30:.3g} GiB, more than "
+                f"max_grid_bytes={limit:,.0f} ({limit / 2**30:.3g} GiB). Check that "
+                "its positions are in Å and that it is one molecule, or raise "
+                "max_grid_bytes."
+            )
