@@ -71,7 +71,7 @@ class _BaseAtomKernelRidge(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         "n_jobs": N_JOBS_CONSTRAINT,
     }
 
-    def __init__(self, *, sigma, J, L, channels, sigma_0, eps, n_jobs):
+    def __init__(self, *, sigma, J, L, channels, sigma_0, eps, n_jobs, verbose):
         self.sigma = sigma
         self.J = J
         self.L = L
@@ -79,6 +79,7 @@ class _BaseAtomKernelRidge(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         self.sigma_0 = sigma_0
         self.eps = eps
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -131,10 +131,10 @@ class AtomKernelRidge(_BaseAtomKernelRidge):
             sigma_0=sigma_0,
             eps=eps,
             n_jobs=n_jobs,
+            verbose=verbose,
         )
         self.width = width
         self.alpha = alpha
-        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):

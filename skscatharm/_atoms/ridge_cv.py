@@ -145,12 +145,12 @@ n_atoms_fit_
             sigma_0=sigma_0,
             eps=eps,
             n_jobs=n_jobs,
+            verbose=verbose,
         )
         self.widths = widths
         self.alphas = alphas
         self.cv = cv
         self.error = error
-        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):

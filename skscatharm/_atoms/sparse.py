@@ -383,13 +383,13 @@ class SparseAtomKernelRidge(_BaseSparseAtomKernelRidge):
             sigma_0=sigma_0,
             eps=eps,
             n_jobs=n_jobs,
+            verbose=verbose,
         )
         self.n_representatives = n_representatives
         self.width = width
         self.alpha = alpha
         self.selection = selection
         self.random_state = random_state
-        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):

@@ -121,6 +121,7 @@ n_representatives_, offset_, scale_, n_atoms_fit_
             sigma_0=sigma_0,
             eps=eps,
             n_jobs=n_jobs,
+            verbose=verbose,
         )
         self.n_representatives = n_representatives
         self.widths = widths
@@ -129,7 +130,6 @@ n_representatives_, offset_, scale_, n_atoms_fit_
         self.error = error
         self.selection = selection
         self.random_state = random_state
-        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
