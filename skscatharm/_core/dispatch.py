@@ -7,6 +7,7 @@ batches, spread the batches over processes (joblib), and store what was computed
 """
 
 from collections import deque
+from contextlib import ExitStack
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
@@ -67,19 +68,11 @@ def is_out_of_memory(error):
     return any(cls.__name__ == "OutOfMemoryError" for cls in type(error).__mro__)
 
 
-def _scatter_batches(backend_name, plan, dtype, batches, workers):
-    """Compute several batches in one process: list of ``(B, C, F)`` arrays."""
+def _scatter_batches(backend_name, plan, dtype, batches, payload, workers):
+    """Compute several batches in one (worker) process: list of
+    ``(indices, (B, C, F) array)``."""
     backend = get_backend(backend_name, workers=workers)
-    results = []
-    # An overflow is reported as a ValueError naming the molecule once the batch
-    # is done (check_finite_coefficients), not as NumPy's warning beside a wrong
-    # number.
-    with np.errstate(over="ignore", invalid="ignore"):
-        for positions_list, weights_list in batches:
-            geometry = pad_batch(positions_list, weights_list)
-            results.append(scatter_batch(backend, plan, geometry, dtype))
-    backend.free_memory()
-    return results
+    return list(_scatter_halving(backend, plan, dtype, batches, payload))
 
 
 def _scatter_halving(backend, plan, dtype, batches, payload):
@@ -97,7 +90,11 @@ def _scatter_halving(backend, plan, dtype, batches, payload):
             result = None
             try:
                 geometry = pad_batch(positions_list, weights_list)
-                result = scatter_batch(backend, plan, geometry, dtype)
+                # An overflow is reported as a ValueError naming the molecule
+                # (check_finite_coefficients), not as NumPy's warning beside a
+                # wrong number.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    result = scatter_batch(backend, plan, geometry, dtype)
             except Exception as error:
                 if len(indices) == 1 or not is_out_of_memory(error):
                     raise
@@ -169,37 +166,33 @@ def scatter_molecules(
     payload = [([positions[i] for i in b], [weights[i] for i in b]) for b in batches]
     n_jobs = 1 if backend_name == "cupy" else effective_n_jobs(n_jobs)
     with progress_bar(len(positions), "scattering", verbose > 0) as advance:
-        if n_jobs == 1:
-            # In this process: BLAS and FFT threads only on the cores free now.
-            # An overflow is reported as a ValueError naming the molecule
-            # (check_finite_coefficients), not as NumPy's warning.
-            threads = thread_budget()
-            serial = get_backend(backend_name, workers=threads)
-            with (
-                threadpool_limits(threads),
-                np.errstate(over="ignore", invalid="ignore"),
-            ):
-                for indices, result in _scatter_halving(
-                    serial, plan, dtype, batches, payload
-                ):
-                    output[indices] = result.reshape(len(indices), -1)
-                    on_batch(indices, output[indices])
-                    advance(len(indices))
-        else:
-            # A few chunks per process keep the load balanced.
-            n_chunks = min(len(batches), 4 * n_jobs)
-            chunks = [list(range(k, len(batches), n_chunks)) for k in range(n_chunks)]
-            results = Parallel(n_jobs=n_jobs, return_as="generator")(
-                delayed(_scatter_batches)(
-                    backend_name, plan, dtype, [payload[i] for i in chunk], 1
+        with ExitStack() as context:
+            if n_jobs == 1:
+                # In this process: BLAS and FFT threads only on the cores free now.
+                threads = thread_budget()
+                context.enter_context(threadpool_limits(threads))
+                serial = get_backend(backend_name, workers=threads)
+                done = _scatter_halving(serial, plan, dtype, batches, payload)
+            else:
+                # A few chunks per process keep the load balanced.
+                n_chunks = min(len(batches), 4 * n_jobs)
+                chunks = [range(k, len(batches), n_chunks) for k in range(n_chunks)]
+                results = Parallel(n_jobs=n_jobs, return_as="generator")(
+                    delayed(_scatter_batches)(
+                        backend_name,
+                        plan,
+                        dtype,
+                        [batches[i] for i in chunk],
+                        [payload[i] for i in chunk],
+                        workers=1,
+                    )
+                    for chunk in chunks
                 )
-                for chunk in chunks
-            )
-            for chunk, chunk_results in zip(chunks, results, strict=True):
-                for i, result in zip(chunk, chunk_results, strict=True):
-                    output[batches[i]] = result.reshape(len(batches[i]), -1)
-                    on_batch(batches[i], output[batches[i]])
-                    advance(len(batches[i]))
+                done = (pair for chunk_results in results for pair in chunk_results)
+            for indices, result in done:
+                output[indices] = result.reshape(len(indices), -1)
+                on_batch(indices, output[indices])
+                advance(len(indices))
     return output
 
 
