@@ -14,20 +14,9 @@ to grid (:func:`~skscatharm._core.dispatch.scattering_coefficients`).
 Counts are floats: a box of 1e4 Å would overflow an int64 count of points.
 """
 
-from math import ceil
-
-from scipy.fft import next_fast_len
-
 from .first_layer import SLAB_DOUBLES
-
-#: Lattice sizes are capped here before ``next_fast_len``: far beyond any memory,
-#: and ``next_fast_len`` is slow (and overflows) on astronomically large sizes.
-_LATTICE_CAP = 2**40
-
-
-def _points(extent, spacing, margin):
-    """Points per axis of a grid of ``spacing`` over ``extent`` plus the margins."""
-    return [ceil((e + 2 * margin) / spacing) + 1 for e in extent]
+from .geometry import grid_shape
+from .second_layer import lattice_shape
 
 
 def _integral_factor(powers):
@@ -71,20 +60,6 @@ def _first_layer_bytes(shape, n_batch, n_atoms, n_channels, max_degree, itemsize
     return squared + z_side + factors + fields + xy + transient, squared
 
 
-def _coarse_shape(extent, margin, fine_shape, fine_spacing, coarse_spacing):
-    """The second layer's lattice, as ``second_layer_integrals`` chooses it."""
-    return [
-        next_fast_len(
-            min(
-                _LATTICE_CAP,
-                ceil(max(e + 2 * margin, n * fine_spacing) / coarse_spacing),
-            ),
-            real=True,
-        )
-        for e, n in zip(extent, fine_shape, strict=True)
-    ]
-
-
 def _second_layer_bytes(
     plan, j1, j2, fine_shape, fine_spacing, extent, n, itemsize, device
 ):
@@ -92,7 +67,7 @@ def _second_layer_bytes(
     n_batch, n_channels = n
     nx, ny, _ = fine_shape
     coarse_spacing, margin = plan.second_layer_grid(j1, j2)
-    kx, ky, kz = _coarse_shape(extent, margin, fine_shape, fine_spacing, coarse_spacing)
+    kx, ky, kz = lattice_shape(extent, margin, fine_shape, fine_spacing, coarse_spacing)
     half = kz // 2 + 1
     fields = n_batch * n_channels * (plan.L + 1)
     complex_size = 2 * itemsize
@@ -156,7 +131,7 @@ def stage_bytes(plan, extent, n_atoms, n_channels, n_batch, itemsize, device=Fal
         stages["S0"] = 3 * n_batch * n_atoms**2 * 3 * itemsize
     else:
         spacing, margin = plan.density_grid()
-        shape = _points(extent, spacing, margin)
+        shape = grid_shape(extent, spacing, margin)
         inside, squared = _first_layer_bytes(
             shape, n_batch, n_atoms, n_channels, 0, itemsize
         )
@@ -166,7 +141,7 @@ def stage_bytes(plan, extent, n_atoms, n_channels, n_batch, itemsize, device=Fal
     held = 0  # the last scale's moduli, alive until the next scale's are assigned
     for j in range(plan.J + 1):
         spacing, margin = plan.first_layer_grid(j)
-        shape = _points(extent, spacing, margin)
+        shape = grid_shape(extent, spacing, margin)
         inside, squared = _first_layer_bytes(
             shape, n_batch, n_atoms, n_channels, plan.L, itemsize
         )

@@ -6,6 +6,7 @@ common number of atoms with weight-0 atoms, which add nothing to any field.
 """
 
 from dataclasses import dataclass
+from math import ceil
 
 import numpy as np
 
@@ -70,6 +71,15 @@ def pad_batch(positions_list, weights_list):
     return BatchGeometry(positions, weights, lower, upper)
 
 
+def grid_shape(extent, spacing, margin):
+    """Points per axis of a grid of ``spacing`` over ``extent`` (Å) plus the margins.
+
+    Python integers from floats, so that even an absurd extent is counted without
+    overflow (:mod:`skscatharm._core.budget` counts before allocating).
+    """
+    return tuple(ceil((float(e) + 2 * margin) / spacing) + 1 for e in extent)
+
+
 def grid_for(geometry, spacing, margin):
     """Origins ``(B, 3)`` and a common shape for grids of ``spacing`` with ``margin``.
 
@@ -78,6 +88,5 @@ def grid_for(geometry, spacing, margin):
     the largest only get extra (negligible) points at the far end.
     """
     origins = geometry.lower - margin
-    extents = geometry.upper - geometry.lower + 2 * margin
-    shape = tuple(int(n) for n in np.ceil(extents.max(axis=0) / spacing) + 1)
-    return origins, shape
+    extent = (geometry.upper - geometry.lower).max(axis=0)
+    return origins, grid_shape(extent, spacing, margin)

@@ -117,6 +117,31 @@ def wavelet_spectrum(degree, width, coarse_shape, spacing):
     return spectrum
 
 
+#: Lattice sizes are capped here before ``next_fast_len``: far beyond any memory,
+#: and ``next_fast_len`` is slow (and overflows) on astronomically large sizes
+#: (which :mod:`skscatharm._core.budget` may count before refusing them).
+_LATTICE_CAP = 2**40
+
+
+def lattice_shape(extent, margin, fine_shape, fine_spacing, coarse_spacing):
+    """Shape of the periodic lattice of one second-layer pair.
+
+    It covers the batch's box (``extent``, Å) with the pair's ``margin``, and at
+    least the fine first-layer grid, whose fields the pruned DFT reads without
+    wrapping; sizes are ``next_fast_len`` ones, so few shapes recur.
+    """
+    return tuple(
+        next_fast_len(
+            min(
+                _LATTICE_CAP,
+                ceil(max(e + 2 * margin, n * fine_spacing) / coarse_spacing),
+            ),
+            real=True,
+        )
+        for e, n in zip(extent, fine_shape, strict=True)
+    )
+
+
 def second_layer_integrals(
     backend, plan, geometry, first_moduli, fine_origins, fine_spacing, j1, j2, dtype
 ):
@@ -130,11 +155,9 @@ def second_layer_integrals(
     xp = backend.xp
     n_batch, nx, ny, n_channels, n_degrees, nz = first_moduli.shape
     coarse_spacing, margin = plan.second_layer_grid(j1, j2)
-    extents = (geometry.upper - geometry.lower).max(axis=0) + 2 * margin
-    fine_lengths = np.array([nx, ny, nz]) * fine_spacing
-    coarse_shape = tuple(
-        next_fast_len(ceil(max(length, fine) / coarse_spacing), real=True)
-        for length, fine in zip(extents, fine_lengths, strict=True)
+    extent = (geometry.upper - geometry.lower).max(axis=0)
+    coarse_shape = lattice_shape(
+        extent, margin, (nx, ny, nz), fine_spacing, coarse_spacing
     )
     period = np.array(coarse_shape) * coarse_spacing
     spectrum = pruned_spectrum(
