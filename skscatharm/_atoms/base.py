@@ -19,6 +19,7 @@ from .._core.molecules import as_molecules
 from .._parameters import N_JOBS_CONSTRAINT, WAVELET_CONSTRAINTS
 from .._persistence import VersionedPickleMixin
 from .._verbose import Reporter
+from ..regression._preprocessing import _binary_exponent
 from .descriptors import log_scaling, scaled_logs
 from .fields import atom_fields
 from .kernels import summed_atom_kernel
@@ -130,7 +131,7 @@ class _BaseAtomKernelRidge(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         # coefficients back by 2**e changes no digit, and keeps the solves, the
         # cross-validation errors and the predictions' sums at unit scale however
         # large or small y is (1e300 would overflow a squared error or a sum).
-        self._target_exponent = int(np.frexp(np.abs(y).max())[1])
+        self._target_exponent = int(_binary_exponent(y))
         y = np.ldexp(y, -self._target_exponent)
         fields = self._fields(molecules)
         self._reporter().line(
