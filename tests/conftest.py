@@ -109,26 +109,11 @@ def q_sweep(qm7):
     )
 
 
-#: Tests that fail where ``backend="auto"`` takes the GPU path, because a molecule's
-#: coefficients there depend on the other molecules of its batch (their common
-#: lattices; up to 5e-5 relative): issue 22, "a molecule's coefficients do not
-#: depend on which molecules share its batch". Marked as expected failures there,
-#: strictly, so that the fix shows (they then pass and the mark must go).
-BATCH_DEPENDENT = {"tests/test_memory.py::test_only_new_molecules_are_computed"}
-
-
 def pytest_collection_modifyitems(config, items):
     """Skip GPU tests when no CUDA device is usable (and no stand-in replaces it)."""
     from skscatharm._core.backend import cupy_available
 
     if cupy_available() or config.getoption("--strict-backend"):
-        batch_dependent = pytest.mark.xfail(
-            strict=True,
-            reason="coefficients depend on the batch on the GPU path (issue 22)",
-        )
-        for item in items:
-            if item.nodeid in BATCH_DEPENDENT:
-                item.add_marker(batch_dependent)
         return
     skip = pytest.mark.skip(reason="needs CuPy and a CUDA device")
     for item in items:

@@ -14,8 +14,8 @@ pytestmark = pytest.mark.gpu
 def test_numpy_and_cupy_backends_agree(qm7, qm9, dtype, rtol):
     X = [*qm7[0][:3], *qm9[0][:2]]
     X = np.stack([np.pad(x, ((0, 29 - len(x)), (0, 0))) for x in X])
-    # The same batches on both: a molecule's coefficients depend on the batch it
-    # shares (its padding) at up to 5e-5, which is not what this compares.
+    # The same batches on both, so that only the backend differs (the batch
+    # changes a molecule's coefficients only by rounding: tests/test_batches.py).
     cpu = SolidHarmonicScattering(backend="numpy", dtype=dtype, batch_size=3)
     cpu = cpu.fit_transform(X)
     gpu = SolidHarmonicScattering(backend="cupy", dtype=dtype, batch_size=3)

@@ -3,8 +3,7 @@
 A molecule's coefficients depend only on its atoms, its positions, its channel
 weights and the parameters that define the transform (the :class:`ScatteringPlan`,
 the working precision, and the array backend and batch size, which change the
-rounding and, while a batch shares one second-layer lattice, the molecules padded
-together), not on the other molecules of the input (doc/definition.rst §5).
+rounding), not on the other molecules of the input (doc/definition.rst §5).
 So they can be stored per molecule under that key and read back whenever the same
 molecule is met again: in every split and every candidate of a grid search, held-out
 molecules included, and in the final refit. joblib's ``Memory`` does the storing.
@@ -77,8 +76,8 @@ class MoleculeCache:
             # the same computation as batch_size=1, so the same entries.
             batch_size = 1
         # The version is in the key: a new release may change the numbers. The
-        # backend and the batch size are: another FFT rounds differently, and a
-        # molecule batched with others is computed on their common lattice.
+        # backend and the batch size are: another FFT, or other array shapes in
+        # the products, round differently.
         self._key = (
             __version__,
             dataclasses.astuple(plan),

@@ -20,6 +20,7 @@ from .finite import check_finite_coefficients
 from .geometry import pad_batch, principal_axes_positions
 from .progress import progress_bar
 from .scattering import scatter_batch
+from .second_layer import pair_lattices
 from .threads import thread_budget
 
 #: Bytes one GPU batch may hold at its peak (all its work arrays, as counted by
@@ -56,6 +57,27 @@ def batch_size_for(batch_size, backend_name, plan, sizes, n_atoms, n_channels, d
         else:
             high = middle - 1
     return low
+
+
+def _batches(plan, sizes, order, size):
+    """Indices of each batch: up to ``size`` molecules of one second-layer lattice.
+
+    A batch's molecules share a lattice per pair, so they are grouped by the
+    lattices they would have alone (few shapes: ``next_fast_len`` sizes); with
+    the first-layer points past each molecule's own grid left out, a molecule's
+    coefficients are then those it has alone. Within a group, molecules keep
+    ``order`` (similar boxes together, so padding costs little).
+    """
+    if size == 1:
+        return [order[i : i + 1] for i in range(len(order))]
+    groups = {}
+    for index in order:
+        groups.setdefault(pair_lattices(plan, sizes[index]), []).append(index)
+    return [
+        np.array(group[k : k + size])
+        for group in groups.values()
+        for k in range(0, len(group), size)
+    ]
 
 
 def is_out_of_memory(error):
@@ -162,7 +184,7 @@ def scatter_molecules(
     size = batch_size_for(
         batch_size, backend_name, plan, sizes, n_atoms, n_channels, dtype
     )
-    batches = [order[i : i + size] for i in range(0, len(order), size)]
+    batches = _batches(plan, sizes, order, size)
     payload = [([positions[i] for i in b], [weights[i] for i in b]) for b in batches]
     n_jobs = 1 if backend_name == "cupy" else effective_n_jobs(n_jobs)
     with progress_bar(len(positions), "scattering", verbose > 0) as advance:

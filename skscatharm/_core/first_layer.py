@@ -28,14 +28,25 @@ from .harmonics import (
 from .plan import first_layer_widths, wavelet_scales
 
 
-def _axis_factors(xp, positions, origins, shape, spacing, width, max_degree, dtype):
-    """``((x - r_n)/t)^a exp(-(x - r_n)²/2t²)`` per axis: 3 arrays (B, n_axis, N, a)."""
+def _axis_factors(
+    xp, positions, origins, shape, spacing, width, max_degree, dtype, counts=None
+):
+    """``((x - r_n)/t)^a exp(-(x - r_n)²/2t²)`` per axis: 3 arrays (B, n_axis, N, a).
+
+    With ``counts`` (B, 3), the factors of points at or past a molecule's own count
+    on an axis are 0: the fields vanish outside each molecule's own grid.
+    """
     factors = []
     for axis in range(3):
-        coordinates = origins[:, axis, None] + spacing * np.arange(shape[axis])
+        index = np.arange(shape[axis])
+        coordinates = origins[:, axis, None] + spacing * index
         delta = (coordinates[:, :, None] - positions[:, None, :, axis]) / width
         delta = xp.asarray(delta, dtype=dtype)
-        powers = [xp.exp(-0.5 * delta * delta)]
+        gaussian = xp.exp(-0.5 * delta * delta)
+        if counts is not None:
+            inside = index[None, :] < np.asarray(counts)[:, axis, None]  # (B, n_axis)
+            gaussian = gaussian * xp.asarray(inside[:, :, None], dtype=dtype)
+        powers = [gaussian]
         for _ in range(max_degree):
             powers.append(powers[-1] * delta)
         factors.append(xp.stack(powers, axis=-1))
@@ -48,7 +59,16 @@ SLAB_DOUBLES = 2**21
 
 
 def first_layer_squared_moduli(
-    backend, geometry, origins, shape, spacing, width, degrees, amplitudes, dtype
+    backend,
+    geometry,
+    origins,
+    shape,
+    spacing,
+    width,
+    degrees,
+    amplitudes,
+    dtype,
+    counts=None,
 ):
     """``Σ_m |Σ_n w_n a_l psi_{t,l,m}(u - r_n)|²`` on each molecule's grid.
 
@@ -72,6 +92,10 @@ def first_layer_squared_moduli(
     amplitudes : sequence of float
         Factor ``a_l`` per degree (``(s/t)^l`` for the first layer, 1 for the density).
     dtype : numpy dtype
+    counts : ndarray of shape (B, 3) or None
+        Points of each molecule's own grid on each axis (at most ``shape``): the
+        fields are 0 at the points past them, so that a molecule padded into a
+        larger batch grid gets exactly the sums of its own grid. None: all points.
 
     Returns
     -------
@@ -83,7 +107,15 @@ def first_layer_squared_moduli(
     nx, ny, nz = shape
     max_degree = max(degrees)
     x_factors, y_factors, z_factors = _axis_factors(
-        xp, geometry.positions, origins, shape, spacing, width, max_degree, dtype
+        xp,
+        geometry.positions,
+        origins,
+        shape,
+        spacing,
+        width,
+        max_degree,
+        dtype,
+        counts,
     )
     # z side of every monomial: weights times z factor, (c, B, N, C * Nz) per power c.
     weights = xp.asarray(geometry.weights, dtype=dtype)

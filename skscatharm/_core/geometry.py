@@ -81,12 +81,16 @@ def grid_shape(extent, spacing, margin):
 
 
 def grid_for(geometry, spacing, margin):
-    """Origins ``(B, 3)`` and a common shape for grids of ``spacing`` with ``margin``.
+    """Origins ``(B, 3)``, a common shape and each molecule's own point counts.
 
-    Each molecule's grid starts at its own bounding box minus the margin, so the sample
-    points of a molecule do not depend on the rest of the batch; molecules smaller than
-    the largest only get extra (negligible) points at the far end.
+    Each molecule's grid starts at its own bounding box minus the margin and has
+    its own number of points per axis (``counts``, ``(B, 3)``), exactly those it
+    would have alone; the common shape is the largest, and the points past a
+    molecule's counts are left out of its fields (zeros), so a molecule's sums do
+    not depend on the rest of the batch.
     """
     origins = geometry.lower - margin
-    extent = (geometry.upper - geometry.lower).max(axis=0)
-    return origins, grid_shape(extent, spacing, margin)
+    counts = np.array(
+        [grid_shape(e, spacing, margin) for e in geometry.upper - geometry.lower]
+    )
+    return origins, tuple(int(n) for n in counts.max(axis=0)), counts

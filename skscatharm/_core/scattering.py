@@ -51,9 +51,18 @@ def zeroth_order(backend, plan, geometry, dtype):
             totals.append(xp.einsum("bcn,bnk,bck->bc", weights, overlap, weights))
         return xp.stack(totals, axis=-1)
     spacing, margin = plan.density_grid()
-    origins, shape = grid_for(geometry, spacing, margin)
+    origins, shape, counts = grid_for(geometry, spacing, margin)
     density = first_layer_squared_moduli(
-        backend, geometry, origins, shape, spacing, plan.sigma, (0,), (1.0,), dtype
+        backend,
+        geometry,
+        origins,
+        shape,
+        spacing,
+        plan.sigma,
+        (0,),
+        (1.0,),
+        dtype,
+        counts,
     )
     return integrate_powers(xp, density, plan.Q, spacing**3, (1, 2, 5))
 
@@ -74,7 +83,7 @@ def scatter_batch(backend, plan, geometry, dtype=np.float64):
             zip(plan.scales, plan.first_layer_widths, strict=True)
         ):
             spacing, margin = plan.first_layer_grid(j)
-            origins, shape = grid_for(geometry, spacing, margin)
+            origins, shape, counts = grid_for(geometry, spacing, margin)
             amplitudes = tuple((scale / width) ** degree for degree in degrees)
             squared = first_layer_squared_moduli(
                 backend,
@@ -86,6 +95,7 @@ def scatter_batch(backend, plan, geometry, dtype=np.float64):
                 degrees,
                 amplitudes,
                 dtype,
+                counts,
             )
             first.append(integrate_powers(xp, squared, plan.Q, spacing**3, (1, 2, 5)))
             later = [j2 for j1, j2 in plan.pairs if j1 == j]

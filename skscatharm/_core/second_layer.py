@@ -12,6 +12,7 @@ from math import ceil, pi
 import numpy as np
 from scipy.fft import next_fast_len
 
+from .geometry import grid_shape
 from .harmonics import (
     monomial_exponents,
     solid_harmonic_coefficients,
@@ -142,6 +143,25 @@ def lattice_shape(extent, margin, fine_shape, fine_spacing, coarse_spacing):
     )
 
 
+def pair_lattice(plan, j1, j2, extent):
+    """The lattice shape of the pair ``(j1, j2)`` for a molecule of box ``extent``.
+
+    What a molecule gets alone: molecules computed in one batch share a lattice,
+    so a batch that should give each molecule its own coefficients holds
+    molecules of equal :func:`pair_lattices` (see
+    :func:`~skscatharm._core.dispatch.scatter_molecules`).
+    """
+    fine_spacing, fine_margin = plan.first_layer_grid(j1)
+    coarse_spacing, margin = plan.second_layer_grid(j1, j2)
+    fine_shape = grid_shape(extent, fine_spacing, fine_margin)
+    return lattice_shape(extent, margin, fine_shape, fine_spacing, coarse_spacing)
+
+
+def pair_lattices(plan, extent):
+    """:func:`pair_lattice` of every second-order pair, in the plan's order."""
+    return tuple(pair_lattice(plan, j1, j2, extent) for j1, j2 in plan.pairs)
+
+
 def second_layer_integrals(
     backend, plan, geometry, first_moduli, fine_origins, fine_spacing, j1, j2, dtype
 ):
@@ -154,11 +174,11 @@ def second_layer_integrals(
     """
     xp = backend.xp
     n_batch, nx, ny, n_channels, n_degrees, nz = first_moduli.shape
-    coarse_spacing, margin = plan.second_layer_grid(j1, j2)
-    extent = (geometry.upper - geometry.lower).max(axis=0)
-    coarse_shape = lattice_shape(
-        extent, margin, (nx, ny, nz), fine_spacing, coarse_spacing
-    )
+    coarse_spacing, _ = plan.second_layer_grid(j1, j2)
+    # Each molecule's own lattice; a batch of molecules whose lattices differ
+    # takes the largest on each axis (and then depends on its composition).
+    own = [pair_lattice(plan, j1, j2, e) for e in geometry.upper - geometry.lower]
+    coarse_shape = tuple(int(n) for n in np.max(own, axis=0))
     period = np.array(coarse_shape) * coarse_spacing
     spectrum = pruned_spectrum(
         backend,
