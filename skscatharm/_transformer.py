@@ -100,16 +100,17 @@ class SolidHarmonicScattering(VersionedPickleMixin, TransformerMixin, BaseEstima
     verbose : int, default=0
         When > 0, a progress bar over the molecules (needs tqdm; on standard
         error).
-    max_grid_bytes : float or None, default=4 * 2**30
+    max_grid_bytes : float or None, default=16 * 2**30
         Largest memory (bytes) that the work arrays of one molecule may take, as
         counted from its extent in its principal axes before anything is
         allocated (the count follows the transform's arrays to within a few
         percent; it grows like the box volume times ``oversampling**3``). A
         molecule over the limit is refused with a ``ValueError`` naming its index
         and its extent in Å: typically positions in the wrong unit or several
-        molecules in one. The largest molecule of the shipped QM9 sample needs
-        about 0.6 GiB at the default ``oversampling`` and 0.2 GiB at 2. ``None``
-        checks nothing.
+        molecules in one. The default leaves room for converged references (the
+        largest QM7 molecule at ``oversampling=8`` and ``tail_tolerance=1e-12``
+        needs about 6 GiB) and refuses boxes tens of Å wide. ``None`` checks
+        nothing.
 
     Attributes
     ----------
@@ -197,7 +198,7 @@ class SolidHarmonicScattering(VersionedPickleMixin, TransformerMixin, BaseEstima
         n_jobs=None,
         memory=None,
         verbose=0,
-        max_grid_bytes=4 * 2**30,
+        max_grid_bytes=16 * 2**30,
     ):
         self.sigma = sigma
         self.J = J

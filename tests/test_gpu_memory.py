@@ -152,8 +152,15 @@ def test_the_guard_uses_the_count_of_the_molecule(qm7):
 
 
 def test_the_default_limit_admits_the_shipped_samples(qm7, qm9):
+    """The default setting with room, and a converged reference (oversampling 8,
+    tail_tolerance 1e-12, as benchmarks/accuracy compares against) at all."""
     limit = SolidHarmonicScattering().max_grid_bytes
+    converged = dict(oversampling=8.0, tail_tolerance=1e-12)
     for X in (qm7[0], qm9[0]):
         for molecule in as_molecules(by_atoms(X)[:1]):
             plan, _, shape = batch_of([(molecule.numbers, molecule.positions)])
             assert batch_bytes(plan, *shape, 8) < limit / 4
+            plan, _, shape = batch_of(
+                [(molecule.numbers, molecule.positions)], **converged
+            )
+            assert batch_bytes(plan, *shape, 8) < limit
