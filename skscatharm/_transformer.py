@@ -10,7 +10,7 @@ from ._core.backend import BACKENDS
 from ._core.channels import channel_weights, resolve_channels
 from ._core.dispatch import scattering_coefficients
 from ._core.molecules import as_molecules
-from ._core.plan import ScatteringPlan, wavelet_layout
+from ._core.plan import ScatteringPlan, oversampling_setting, wavelet_layout
 from ._parameters import N_JOBS_CONSTRAINT, WAVELET_CONSTRAINTS
 from ._persistence import VersionedPickleMixin
 
@@ -49,14 +49,19 @@ class SolidHarmonicScattering(VersionedPickleMixin, TransformerMixin, BaseEstima
         transformer is to be saved), or a pair ``(name, mapping_or_callable)``.
     sigma_0 : float or None, default=None
         Width (Å) of the finest wavelet; ``None`` means ``sigma``.
-    oversampling : float, default=4.0
+    oversampling : float or "auto", default="auto"
         The accuracy setting: grid points per width of each first-layer field (the
-        second-layer lattices use half as many, and at least 2). The default keeps
-        every coefficient within 1e-3 relative of its converged value; errors fall
-        like ``oversampling**-4`` and the cost grows like ``oversampling**3``. Smaller
-        values, such as the 2 of the main job, are faster and accurate enough for
-        regression; larger ones are more accurate. The errors and timings measured
-        at each setting are in ``benchmarks/README.md``.
+        second-layer lattices use half as many, and at least 2). ``"auto"``, the
+        setting that keeps every coefficient within 1e-3 relative of its converged
+        value: 2.5 points per width, and 4 for the degree-1 fields, whose moduli
+        have cone-shaped kinks at the critical points of the smoothed density
+        (their aliasing swings with where the kinks fall on the grid). A number
+        samples every degree at that rate: errors fall like ``oversampling**-4``
+        (not smoothly at odd degrees) and the cost grows like
+        ``oversampling**3``. Smaller values, such as the 2 of the main job, are
+        faster and accurate enough for regression, but not within the contract;
+        larger ones are more accurate. The errors and timings measured at each
+        setting are in ``benchmarks/README.md``.
     tail_tolerance : float, default=1e-5
         Fraction of each integral allowed to fall outside the sampled box; boxes
         grow like ``sqrt(log(1 / tail_tolerance))``.
@@ -167,7 +172,7 @@ class SolidHarmonicScattering(VersionedPickleMixin, TransformerMixin, BaseEstima
         **WAVELET_CONSTRAINTS,
         "Q": ["array-like"],
         "max_order": [Interval(Integral, 0, 2, closed="both")],
-        "oversampling": [Interval(Real, 1, None, closed="left")],
+        "oversampling": [Interval(Real, 1, None, closed="left"), StrOptions({"auto"})],
         "tail_tolerance": [Interval(Real, 0, 1e-2, closed="neither")],
         "backend": [StrOptions(set(BACKENDS))],
         "dtype": [StrOptions({"float32", "float64"})],
@@ -190,7 +195,7 @@ class SolidHarmonicScattering(VersionedPickleMixin, TransformerMixin, BaseEstima
         max_order=2,
         channels=("full", "valence", "core"),
         sigma_0=None,
-        oversampling=4.0,
+        oversampling="auto",
         tail_tolerance=1e-5,
         backend="auto",
         dtype="float64",
@@ -243,8 +248,8 @@ class SolidHarmonicScattering(VersionedPickleMixin, TransformerMixin, BaseEstima
             L=int(self.L),
             Q=self._integral_powers(),
             max_order=int(self.max_order),
-            oversampling=float(self.oversampling),
             tail_tolerance=float(self.tail_tolerance),
+            **oversampling_setting(self.oversampling),
         )
 
     @_fit_context(prefer_skip_nested_validation=True)

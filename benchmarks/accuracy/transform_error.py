@@ -9,7 +9,7 @@ then the worst over all molecules, with whether it holds the accuracy contract
 the fully independent brute-force FFT computation is ``tests/test_accuracy.py``.
 
 Usage: python -m benchmarks.accuracy.transform_error --data ../shared/data [--n 8]
-    [--oversampling 2 2.5 3] [--tail-tolerance 1e-5] [--params '{"L": 2}']
+    [--oversampling auto 2 2.5 3] [--tail-tolerance 1e-5] [--params '{"L": 2}']
 """
 
 import argparse
@@ -52,7 +52,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--n", type=int, default=8, help="molecules per data set")
-    parser.add_argument("--oversampling", type=float, nargs="+", default=[2.5, 4.0])
+    parser.add_argument(
+        "--oversampling",
+        type=lambda value: value if value == "auto" else float(value),
+        nargs="+",
+        default=["auto", 4.0],
+        help='settings to compare (numbers, or "auto")',
+    )
     parser.add_argument("--reference-oversampling", type=float, default=8.0)
     parser.add_argument(
         "--tail-tolerance",
@@ -73,6 +79,7 @@ def main():
         reference = SolidHarmonicScattering(
             oversampling=args.reference_oversampling,
             tail_tolerance=1e-12,
+            max_grid_bytes=None,
             **args.params,
         )
         start = time.perf_counter()
@@ -93,7 +100,7 @@ def main():
             by_group = [error[groups == g].max() for g in names]
             worst[oversampling] = np.maximum(worst.get(oversampling, 0), by_group)
             print(
-                f"  oversampling {oversampling:<5g} {elapsed:6.2f} s "
+                f"  oversampling {oversampling!s:<5} {elapsed:6.2f} s "
                 + " ".join(f"{e:8.1e}" for e in by_group),
                 flush=True,
             )
@@ -101,7 +108,7 @@ def main():
     for oversampling, by_group in worst.items():
         verdict = "holds" if by_group.max() <= CONTRACT else "breaks"
         print(
-            f"  oversampling {oversampling:<5g}          "
+            f"  oversampling {oversampling!s:<5}          "
             + " ".join(f"{e:8.1e}" for e in by_group)
             + f"  {verdict} the 1e-3 contract"
         )

@@ -16,7 +16,7 @@ Counts are floats: a box of 1e4 Å would overflow an int64 count of points.
 
 from .first_layer import SLAB_DOUBLES
 from .geometry import grid_shape
-from .second_layer import lattice_shape
+from .second_layer import pair_lattice
 
 
 def _integral_factor(powers):
@@ -29,16 +29,17 @@ def _integral_factor(powers):
     return 1 + extra
 
 
-def _first_layer_bytes(shape, n_batch, n_atoms, n_channels, max_degree, itemsize):
+def _first_layer_bytes(shape, n_batch, n_atoms, n_channels, degrees, itemsize):
     """Peak of ``first_layer_squared_moduli`` and of the squared moduli it returns."""
     nx, ny, nz = shape
-    n_degrees = max_degree + 1
-    n_monomials = n_degrees * (n_degrees + 1) * (n_degrees + 2) // 6
-    n_xy = n_degrees * (n_degrees + 1) // 2  # distinct (a, b) exponent pairs
+    n_degrees = len(degrees)
+    n_powers = max(degrees) + 1  # axis-factor powers 0..max degree
+    n_monomials = sum((d + 1) * (d + 2) // 2 for d in degrees)
+    n_xy = n_powers * (n_powers + 1) // 2  # distinct (a, b) exponent pairs
     squared = n_batch * nx * ny * n_channels * n_degrees * nz * itemsize
     # The weights times z factors and its reshaped copy; the axis factors.
-    z_side = 2 * n_degrees * n_batch * n_atoms * n_channels * nz * itemsize
-    factors = n_degrees * n_batch * n_atoms * (nx + ny + nz) * itemsize
+    z_side = 2 * n_powers * n_batch * n_atoms * n_channels * nz * itemsize
+    factors = n_powers * n_batch * n_atoms * (nx + ny + nz) * itemsize
     per_plane = n_monomials * n_batch * ny * n_channels * nz
     slab = max(1, min(nx, SLAB_DOUBLES // per_plane))
     plane_values = n_batch * slab * ny * n_channels * nz
@@ -47,29 +48,25 @@ def _first_layer_bytes(shape, n_batch, n_atoms, n_channels, max_degree, itemsize
     # Each name is rebound after its new array exists, so two arrays coexist: the
     # next slab's fields and the last's (with the last harmonic), two successive
     # degrees' harmonic fields, or a harmonic field and the sum of its squares.
-    harmonic = [
-        (2 * degree + 1) * plane_values * itemsize for degree in range(n_degrees)
-    ]
+    harmonic = [(2 * degree + 1) * plane_values * itemsize for degree in degrees]
     last = harmonic[-1]
     next_fields = fields * max(0, min(slab, nx - slab)) / slab  # a smaller last slab
     transient = max(
         next_fields + last,
-        last + (harmonic[-2] if max_degree else last),
+        last + (harmonic[-2] if n_degrees > 1 else last),
         last + plane_values * itemsize,
     )
     return squared + z_side + factors + fields + xy + transient, squared
 
 
-def _second_layer_bytes(
-    plan, j1, j2, fine_shape, fine_spacing, extent, n, itemsize, device
-):
-    """Peak of ``second_layer_integrals`` (without the first-layer moduli it reads)."""
+def _second_layer_bytes(plan, j1, j2, fine_shape, degrees, extent, n, itemsize, device):
+    """Peak of ``second_layer_integrals`` for one degree group (without the
+    first-layer moduli it reads)."""
     n_batch, n_channels = n
     nx, ny, _ = fine_shape
-    coarse_spacing, margin = plan.second_layer_grid(j1, j2)
-    kx, ky, kz = lattice_shape(extent, margin, fine_shape, fine_spacing, coarse_spacing)
+    kx, ky, kz = pair_lattice(plan, j1, j2, extent)
     half = kz // 2 + 1
-    fields = n_batch * n_channels * (plan.L + 1)
+    fields = n_batch * n_channels * len(degrees)
     complex_size = 2 * itemsize
     # The pruned DFT: z, then y, then x products; the last is scaled and reordered.
     along_z = fields * nx * ny * half * complex_size
@@ -79,7 +76,7 @@ def _second_layer_bytes(
     lattice = n_batch * n_channels * kx * ky * kz * itemsize  # one field per channel
     integral = _integral_factor(plan.Q)
     previous_output = 0
-    for degree in range(plan.L + 1):
+    for position, degree in enumerate(degrees):
         orders = 2 * degree + 1
         wavelet = orders * kx * ky * half * complex_size
         product = n_batch * n_channels * wavelet
@@ -89,13 +86,18 @@ def _second_layer_bytes(
         # copies it (scipy's copy is in C++, outside NumPy's allocations).
         copies = (wavelet if device or itemsize < 8 else 0) + (product if device else 0)
         # The last degree's output and squared moduli are still held.
-        held = previous_output + (lattice if degree else 0)
+        held = previous_output + (lattice if position else 0)
         fft = copies + product + output + held
         # Squaring: the new squared moduli, then the integral's temporaries.
-        squaring = output + max(lattice * (1 + (degree > 0)), integral * lattice)
+        squaring = output + max(lattice * (1 + (position > 0)), integral * lattice)
         peak = max(peak, along_x + max(fft, squaring))
         previous_output = output
     return peak
+
+
+def _raise(stages, name, value):
+    """Set ``stages[name]`` to at least ``value``."""
+    stages[name] = max(stages.get(name, 0), value)
 
 
 def stage_bytes(plan, extent, n_atoms, n_channels, n_batch, itemsize, device=False):
@@ -133,35 +135,37 @@ def stage_bytes(plan, extent, n_atoms, n_channels, n_batch, itemsize, device=Fal
         spacing, margin = plan.density_grid()
         shape = grid_shape(extent, spacing, margin)
         inside, squared = _first_layer_bytes(
-            shape, n_batch, n_atoms, n_channels, 0, itemsize
+            shape, n_batch, n_atoms, n_channels, (0,), itemsize
         )
         stages["S0"] = max(inside, _integral_factor(plan.Q) * squared)
     if plan.max_order < 1:
         return stages
-    held = 0  # the last scale's moduli, alive until the next scale's are assigned
+    # Each degree group's arrays are released before the next group's (and the
+    # next scale's) are made, so a stage's peak is that of its largest group.
     for j in range(plan.J + 1):
-        spacing, margin = plan.first_layer_grid(j)
-        shape = grid_shape(extent, spacing, margin)
-        inside, squared = _first_layer_bytes(
-            shape, n_batch, n_atoms, n_channels, plan.L, itemsize
-        )
-        integral = _integral_factor(plan.Q) * squared
-        stages[f"S1 {j}"] = held + max(inside, integral)
         later = [j2 for j1, j2 in plan.pairs if j1 == j]
-        for j2 in later:
-            stages[f"S2 {j} {j2}"] = squared + _second_layer_bytes(
-                plan,
-                j,
-                j2,
-                shape,
-                spacing,
-                extent,
-                (n_batch, n_channels),
-                itemsize,
-                device,
+        for group in plan.degree_groups:
+            _, degrees = group
+            spacing, margin = plan.first_layer_grid(j, group)
+            shape = grid_shape(extent, spacing, margin)
+            inside, squared = _first_layer_bytes(
+                shape, n_batch, n_atoms, n_channels, degrees, itemsize
             )
-        if later:
-            held = squared
+            integral = _integral_factor(plan.Q) * squared
+            _raise(stages, f"S1 {j}", max(inside, integral))
+            for j2 in later:
+                second = _second_layer_bytes(
+                    plan,
+                    j,
+                    j2,
+                    shape,
+                    degrees,
+                    extent,
+                    (n_batch, n_channels),
+                    itemsize,
+                    device,
+                )
+                _raise(stages, f"S2 {j} {j2}", squared + second)
     return stages
 
 

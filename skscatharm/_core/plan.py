@@ -26,6 +26,24 @@ from scipy.special import gammainccinv
 SECOND_LAYER_MIN_OVERSAMPLING = 2.0
 
 
+#: ``oversampling="auto"``: the setting that holds the accuracy contract
+#: (doc/definition.rst §5) at the least cost measured
+#: (benchmarks/accuracy/transform_error.py): the degree-1 fields, whose moduli have
+#: cone-shaped kinks, at 4 points per width, every other degree at 2.5.
+AUTO_OVERSAMPLING = 2.5
+AUTO_KINK_OVERSAMPLING = 4.0
+
+
+def oversampling_setting(oversampling):
+    """Plan fields for the ``oversampling`` parameter (a number, or ``"auto"``)."""
+    if isinstance(oversampling, str) and oversampling == "auto":
+        return {
+            "oversampling": AUTO_OVERSAMPLING,
+            "kink_oversampling": AUTO_KINK_OVERSAMPLING,
+        }
+    return {"oversampling": float(oversampling), "kink_oversampling": None}
+
+
 def margin_factor(power, degree, tail_tolerance):
     """Box margin, in units of the field width, that leaves ``tail_tolerance`` outside.
 
@@ -83,6 +101,11 @@ class ScatteringPlan:
         Grid points per field width.
     tail_tolerance : float
         Fraction of each integral allowed outside the box.
+    kink_oversampling : float or None, default=None
+        Grid points per width for the degree-1 first-layer fields, whose moduli
+        have cone-shaped kinks where the smoothed density has a critical point (the
+        three orders vanish there together; for degrees 2 and more, five or more
+        orders would have to). None: ``oversampling``, one grid for every degree.
     """
 
     sigma: float
@@ -93,6 +116,7 @@ class ScatteringPlan:
     max_order: int
     oversampling: float
     tail_tolerance: float
+    kink_oversampling: float | None = None
 
     @property
     def second_layer_oversampling(self):
@@ -118,6 +142,20 @@ class ScatteringPlan:
             (j1, j2) for j1 in range(self.J + 1) for j2 in range(j1 + 1, self.J + 1)
         )
 
+    @cached_property
+    def degree_groups(self):
+        """First-layer degrees that share a grid: ``((oversampling, degrees), ...)``.
+
+        One group for every degree, or, with a ``kink_oversampling`` of its own,
+        degree 1 on its own grid after the other degrees.
+        """
+        degrees = tuple(range(self.L + 1))
+        kink = self.kink_oversampling
+        if kink is None or kink == self.oversampling or self.L < 1:
+            return ((self.oversampling, degrees),)
+        smooth = tuple(d for d in degrees if d != 1)
+        return ((self.oversampling, smooth), (kink, (1,)))
+
     def _margin(self, width, degree, powers):
         return width * max(
             margin_factor(q, degree, self.tail_tolerance) for q in powers
@@ -127,15 +165,18 @@ class ScatteringPlan:
         """``(spacing, margin)`` for the density itself (order 0)."""
         return self.sigma / self.oversampling, self._margin(self.sigma, 0, self.Q)
 
-    def first_layer_grid(self, j):
+    def first_layer_grid(self, j, group=None):
         """``(spacing, margin)`` for the first-layer fields at scale ``j``.
 
-        A field that also feeds the second layer enters a linear convolution, so its
-        box must hold its ``q = 1`` mass too.
+        ``group`` is one of :attr:`degree_groups` (default: the first): its
+        oversampling sets the spacing, its largest degree the margin. A field that
+        also feeds the second layer enters a linear convolution, so its box must
+        hold its ``q = 1`` mass too.
         """
+        oversampling, degrees = group or self.degree_groups[0]
         width = self.first_layer_widths[j]
         powers = self.Q + ((1.0,) if any(j == j1 for j1, _ in self.pairs) else ())
-        return width / self.oversampling, self._margin(width, self.L, powers)
+        return width / oversampling, self._margin(width, max(degrees), powers)
 
     def second_layer_grid(self, j1, j2):
         """``(spacing, margin)`` of the output lattice of the pair ``(j1, j2)``.

@@ -67,6 +67,52 @@ def zeroth_order(backend, plan, geometry, dtype):
     return integrate_powers(xp, density, plan.Q, spacing**3, (1, 2, 5))
 
 
+def _scale_integrals(backend, plan, geometry, j, group, later, dtype):
+    """``S1[j, l, q]`` and ``S2[j, j2, l, q]`` of one degree group at scale ``j``.
+
+    The group's fields are evaluated on their own grid, integrated, and (for the
+    pairs ``(j, j2)``, ``j2`` in ``later``) carried through the second layer;
+    they are released before the next group's. Returns ``(B, C, D, |Q|)`` and a
+    dict ``j2 -> (B, C, D, |Q|)`` for the group's ``D`` degrees.
+    """
+    xp = backend.xp
+    _, degrees = group
+    scale, width = plan.scales[j], plan.first_layer_widths[j]
+    spacing, margin = plan.first_layer_grid(j, group)
+    origins, shape, counts = grid_for(geometry, spacing, margin)
+    amplitudes = tuple((scale / width) ** degree for degree in degrees)
+    squared = first_layer_squared_moduli(
+        backend,
+        geometry,
+        origins,
+        shape,
+        spacing,
+        width,
+        degrees,
+        amplitudes,
+        dtype,
+        counts,
+    )
+    first = integrate_powers(xp, squared, plan.Q, spacing**3, (1, 2, 5))
+    second = {}
+    if later:
+        moduli = xp.sqrt(squared, out=squared)
+        for j2 in later:
+            second[j2] = second_layer_integrals(
+                backend,
+                plan,
+                geometry,
+                moduli,
+                origins,
+                spacing,
+                j,
+                j2,
+                dtype,
+                degrees,
+            )
+    return first, second
+
+
 def scatter_batch(backend, plan, geometry, dtype=np.float64):
     """All coefficients of a batch: ``(B, C, n_features_per_channel)`` NumPy float64.
 
@@ -77,45 +123,23 @@ def scatter_batch(backend, plan, geometry, dtype=np.float64):
     n_batch, n_channels = geometry.weights.shape[:2]
     parts = [zeroth_order(backend, plan, geometry, dtype)]
     if plan.max_order >= 1:
-        degrees = tuple(range(plan.L + 1))
         first, second = [], []
-        for j, (scale, width) in enumerate(
-            zip(plan.scales, plan.first_layer_widths, strict=True)
-        ):
-            spacing, margin = plan.first_layer_grid(j)
-            origins, shape, counts = grid_for(geometry, spacing, margin)
-            amplitudes = tuple((scale / width) ** degree for degree in degrees)
-            squared = first_layer_squared_moduli(
-                backend,
-                geometry,
-                origins,
-                shape,
-                spacing,
-                width,
-                degrees,
-                amplitudes,
-                dtype,
-                counts,
-            )
-            first.append(integrate_powers(xp, squared, plan.Q, spacing**3, (1, 2, 5)))
+        for j in range(plan.J + 1):
             later = [j2 for j1, j2 in plan.pairs if j1 == j]
-            if later:
-                moduli = xp.sqrt(squared, out=squared)
-                for j2 in later:
-                    second.append(
-                        second_layer_integrals(
-                            backend,
-                            plan,
-                            geometry,
-                            moduli,
-                            origins,
-                            spacing,
-                            j,
-                            j2,
-                            dtype,
-                        )
-                    )
-            del squared
+            by_degree, second_by_degree = {}, {j2: {} for j2 in later}
+            for group in plan.degree_groups:
+                _, degrees = group
+                first_values, second_values = _scale_integrals(
+                    backend, plan, geometry, j, group, later, dtype
+                )
+                for index, degree in enumerate(degrees):
+                    by_degree[degree] = first_values[:, :, index]
+                    for j2 in later:
+                        second_by_degree[j2][degree] = second_values[j2][:, :, index]
+            first.append(xp.stack([by_degree[d] for d in sorted(by_degree)], axis=2))
+            for j2 in later:
+                values = second_by_degree[j2]
+                second.append(xp.stack([values[d] for d in sorted(values)], axis=2))
         parts.append(xp.stack(first, axis=2).reshape(n_batch, n_channels, -1))
         if second:
             parts.append(xp.stack(second, axis=2).reshape(n_batch, n_channels, -1))

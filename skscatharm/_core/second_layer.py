@@ -124,22 +124,20 @@ def wavelet_spectrum(degree, width, coarse_shape, spacing):
 _LATTICE_CAP = 2**40
 
 
-def lattice_shape(extent, margin, fine_shape, fine_spacing, coarse_spacing):
+def lattice_shape(extent, margin, fine_lengths, coarse_spacing):
     """Shape of the periodic lattice of one second-layer pair.
 
-    It covers the batch's box (``extent``, Å) with the pair's ``margin``, and at
-    least the fine first-layer grid, whose fields the pruned DFT reads without
-    wrapping; sizes are ``next_fast_len`` ones, so few shapes recur.
+    It covers the box (``extent``, Å) with the pair's ``margin``, and at least the
+    fine first-layer grids (``fine_lengths``, Å per axis), whose fields the pruned
+    DFT reads without wrapping; sizes are ``next_fast_len`` ones, so few shapes
+    recur.
     """
     return tuple(
         next_fast_len(
-            min(
-                _LATTICE_CAP,
-                ceil(max(e + 2 * margin, n * fine_spacing) / coarse_spacing),
-            ),
+            min(_LATTICE_CAP, ceil(max(e + 2 * margin, length) / coarse_spacing)),
             real=True,
         )
-        for e, n in zip(extent, fine_shape, strict=True)
+        for e, length in zip(extent, fine_lengths, strict=True)
     )
 
 
@@ -149,12 +147,18 @@ def pair_lattice(plan, j1, j2, extent):
     What a molecule gets alone: molecules computed in one batch share a lattice,
     so a batch that should give each molecule its own coefficients holds
     molecules of equal :func:`pair_lattices` (see
-    :func:`~skscatharm._core.dispatch.scatter_molecules`).
+    :func:`~skscatharm._core.dispatch.scatter_molecules`). Every degree group's
+    fine grid of scale ``j1`` fits in it.
     """
-    fine_spacing, fine_margin = plan.first_layer_grid(j1)
     coarse_spacing, margin = plan.second_layer_grid(j1, j2)
-    fine_shape = grid_shape(extent, fine_spacing, fine_margin)
-    return lattice_shape(extent, margin, fine_shape, fine_spacing, coarse_spacing)
+    fine_lengths = [0.0, 0.0, 0.0]
+    for group in plan.degree_groups:
+        spacing, fine_margin = plan.first_layer_grid(j1, group)
+        shape = grid_shape(extent, spacing, fine_margin)
+        fine_lengths = [
+            max(a, n * spacing) for a, n in zip(fine_lengths, shape, strict=True)
+        ]
+    return lattice_shape(extent, margin, fine_lengths, coarse_spacing)
 
 
 def pair_lattices(plan, extent):
@@ -163,17 +167,28 @@ def pair_lattices(plan, extent):
 
 
 def second_layer_integrals(
-    backend, plan, geometry, first_moduli, fine_origins, fine_spacing, j1, j2, dtype
+    backend,
+    plan,
+    geometry,
+    first_moduli,
+    fine_origins,
+    fine_spacing,
+    j1,
+    j2,
+    dtype,
+    degrees=None,
 ):
-    """``S2[j1, j2, l, q]`` for every channel and degree, shape ``(B, C, L+1, |Q|)``.
+    """``S2[j1, j2, l, q]`` for every channel and degree, shape ``(B, C, D, |Q|)``.
 
     Parameters
     ----------
-    first_moduli : array of shape (B, Nx, Ny, C, L+1, Nz)
-        ``U1[j1, l]`` on the fine grid of scale ``j1``.
+    first_moduli : array of shape (B, Nx, Ny, C, D, Nz)
+        ``U1[j1, l]`` on a fine grid of scale ``j1``, for the ``D`` degrees
+        ``degrees`` (default: ``0..D-1``).
     """
     xp = backend.xp
     n_batch, nx, ny, n_channels, n_degrees, nz = first_moduli.shape
+    degrees = tuple(range(n_degrees)) if degrees is None else tuple(degrees)
     coarse_spacing, _ = plan.second_layer_grid(j1, j2)
     # Each molecule's own lattice; a batch of molecules whose lattices differ
     # takes the largest on each axis (and then depends on its composition).
@@ -191,13 +206,13 @@ def second_layer_integrals(
     # (B, C, L+1, Kx, Ky, Kz/2+1), contiguous: each degree's slice is read per order.
     spectrum = xp.ascontiguousarray(spectrum.transpose(0, 3, 4, 1, 2, 5))
     integrals = []
-    for degree in range(n_degrees):
+    for index, degree in enumerate(degrees):
         wavelet = backend.asarray(
             wavelet_spectrum(degree, plan.scales[j2], coarse_shape, coarse_spacing),
             dtype=spectrum.dtype,
         )
         fields = backend.irfftn(
-            spectrum[:, :, degree, None] * wavelet[None, None], coarse_shape
+            spectrum[:, :, index, None] * wavelet[None, None], coarse_shape
         )  # (B, C, 2l+1, Kx, Ky, Kz)
         squared = xp.einsum("bcmxyz,bcmxyz->bcxyz", fields, fields)
         integrals.append(

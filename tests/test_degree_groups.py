@@ -1,0 +1,65 @@
+"""oversampling="auto": degree 1 on a grid of its own, every other degree on one grid."""
+
+import numpy as np
+import pytest
+
+from skscatharm import SolidHarmonicScattering
+from skscatharm._core.plan import AUTO_KINK_OVERSAMPLING, AUTO_OVERSAMPLING
+
+PARAMS = dict(sigma=0.5, J=1, channels=("full", "valence"))
+
+
+def _columns(transform, pattern):
+    names = transform.get_feature_names_out()
+    return np.array([pattern in name for name in names])
+
+
+@pytest.fixture(scope="module")
+def molecules(qm7):
+    return qm7[0][:3]
+
+
+def test_auto_samples_degree_1_at_its_own_rate(molecules):
+    """S1 of degree 1 under "auto" is that of a transform whose every degree
+    (L = 1) is sampled at the kink rate; the other degrees' S1 are those of the
+    smooth rate, to the bit (each S1 reads its own degree's field only)."""
+    auto = SolidHarmonicScattering(L=2, **PARAMS)
+    values = auto.fit_transform(molecules)
+    kink = SolidHarmonicScattering(L=1, oversampling=AUTO_KINK_OVERSAMPLING, **PARAMS)
+    kink_values = kink.fit_transform(molecules)
+    degree_1 = _columns(auto, "_S1_") & _columns(auto, "_l1_")
+    np.testing.assert_array_equal(
+        values[:, degree_1],
+        kink_values[:, _columns(kink, "_S1_") & _columns(kink, "_l1_")],
+    )
+    smooth = SolidHarmonicScattering(L=2, oversampling=AUTO_OVERSAMPLING, **PARAMS)
+    smooth_values = smooth.fit_transform(molecules)
+    others = _columns(auto, "_S1_") & ~_columns(auto, "_l1_")
+    np.testing.assert_array_equal(values[:, others], smooth_values[:, others])
+    # The second layer of degree 1 reads the finer field too: closer to the kink
+    # rate than to the smooth one.
+    second_1 = _columns(auto, "_S2_") & _columns(auto, "_l1_")
+    finer = SolidHarmonicScattering(L=2, oversampling=AUTO_KINK_OVERSAMPLING, **PARAMS)
+    finer_values = finer.fit_transform(molecules)
+    assert (
+        np.abs(values[:, second_1] / finer_values[:, second_1] - 1).max()
+        < np.abs(smooth_values[:, second_1] / finer_values[:, second_1] - 1).max()
+    )
+
+
+def test_a_number_samples_every_degree_alike(molecules):
+    """oversampling=x is one grid for every degree: the same as before "auto"."""
+    transform = SolidHarmonicScattering(L=2, oversampling=3.0, **PARAMS)
+    plan = transform._plan()
+    assert plan.degree_groups == ((3.0, (0, 1, 2)),)
+    assert SolidHarmonicScattering(L=2, **PARAMS)._plan().degree_groups == (
+        (AUTO_OVERSAMPLING, (0, 2)),
+        (AUTO_KINK_OVERSAMPLING, (1,)),
+    )
+
+
+def test_auto_is_validated():
+    with pytest.raises(ValueError, match="oversampling"):
+        SolidHarmonicScattering(oversampling="fast").fit(
+            [(np.array([1]), np.zeros((1, 3)))]
+        )
