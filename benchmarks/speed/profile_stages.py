@@ -14,7 +14,7 @@ functions it calls that are not another stage's count for it):
 * other: everything else (input checks, principal axes, S0, bookkeeping).
 
 Usage: python -m benchmarks.speed.profile_stages [--data ../shared/data]
-    [--oversampling 4] [--extra-params '{"L": 2}']
+    [--oversampling auto] [--extra-params '{"L": 2}']
 """
 
 import argparse
@@ -72,7 +72,12 @@ def molecules(data):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, help="use the shared data files")
-    parser.add_argument("--oversampling", type=float, default=4.0)
+    parser.add_argument(
+        "--oversampling",
+        type=lambda value: value if value == "auto" else float(value),
+        default="auto",
+        help='the transformer\'s oversampling (a number, or "auto")',
+    )
     parser.add_argument("--extra-params", type=json.loads, default={})
     args = parser.parse_args()
     transform = SolidHarmonicScattering(

@@ -21,15 +21,17 @@ from scipy.special import gammainccinv
 #: aliases into the spectrum that the second layer reads, an error that falls like
 #: ``oversampling**-4`` but swings with where the kinks sit on the grid. Measured
 #: (benchmarks/accuracy/transform_error.py): the second layer is converged to 1e-4
-#: at 2 points per width, while the first layer needs about 4 for 1e-3 in the worst
-#: case.
+#: at 2 points per width, while the degree-1 first-layer fields need about 4 for 1e-3
+#: in the worst case (the other degrees 2.5: ``AUTO_OVERSAMPLING``).
 SECOND_LAYER_MIN_OVERSAMPLING = 2.0
 
 
 #: ``oversampling="auto"``: the setting that holds the accuracy contract
 #: (doc/definition.rst §5) at the least cost measured
-#: (benchmarks/accuracy/transform_error.py): the degree-1 fields, whose moduli have
-#: cone-shaped kinks, at 4 points per width, every other degree at 2.5.
+#: (benchmarks/accuracy/transform_error.py, benchmarks/RESULTS.md §1): the degree-1
+#: fields, whose moduli have cone-shaped kinks, at 4 points per width, every other
+#: degree at 2.5. The other splits measured broke the contract: degree 1 at 3 (1.0e-3
+#: on methane, L = 3), degrees 1 and 3 at 4 with the rest at 2 (1.3e-3 on QM7).
 AUTO_OVERSAMPLING = 2.5
 AUTO_KINK_OVERSAMPLING = 4.0
 

@@ -124,22 +124,23 @@ def scatter_batch(backend, plan, geometry, dtype=np.float64):
     parts = [zeroth_order(backend, plan, geometry, dtype)]
     if plan.max_order >= 1:
         first, second = [], []
+        # The groups' degrees, concatenated, and the order that sorts them back.
+        grouped = [d for _, degrees in plan.degree_groups for d in degrees]
+        order = sorted(range(len(grouped)), key=grouped.__getitem__)
+
+        def in_degree_order(arrays):
+            """``(B, C, D_g, |Q|)`` arrays of the groups as one, by degree."""
+            slices = [a[:, :, k : k + 1] for a in arrays for k in range(a.shape[2])]
+            return xp.concatenate([slices[i] for i in order], axis=2)
+
         for j in range(plan.J + 1):
             later = [j2 for j1, j2 in plan.pairs if j1 == j]
-            by_degree, second_by_degree = {}, {j2: {} for j2 in later}
-            for group in plan.degree_groups:
-                _, degrees = group
-                first_values, second_values = _scale_integrals(
-                    backend, plan, geometry, j, group, later, dtype
-                )
-                for index, degree in enumerate(degrees):
-                    by_degree[degree] = first_values[:, :, index]
-                    for j2 in later:
-                        second_by_degree[j2][degree] = second_values[j2][:, :, index]
-            first.append(xp.stack([by_degree[d] for d in sorted(by_degree)], axis=2))
-            for j2 in later:
-                values = second_by_degree[j2]
-                second.append(xp.stack([values[d] for d in sorted(values)], axis=2))
+            results = [
+                _scale_integrals(backend, plan, geometry, j, group, later, dtype)
+                for group in plan.degree_groups
+            ]
+            first.append(in_degree_order([f for f, _ in results]))
+            second.extend(in_degree_order([s[j2] for _, s in results]) for j2 in later)
         parts.append(xp.stack(first, axis=2).reshape(n_batch, n_channels, -1))
         if second:
             parts.append(xp.stack(second, axis=2).reshape(n_batch, n_channels, -1))
