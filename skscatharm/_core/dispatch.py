@@ -28,6 +28,10 @@ from .threads import thread_budget
 GPU_BATCH_BYTES = 2 * 1024**3
 
 
+#: Most batches one worker task computes before its results come back.
+CHUNK_BATCHES = 8
+
+
 def batch_size_for(batch_size, backend_name, plan, sizes, n_atoms, n_channels, dtype):
     """Molecules per batch: ``batch_size``, or for ``"auto"`` 1 on the CPU and on a
     GPU the most that keep the batch's counted peak within :data:`GPU_BATCH_BYTES`
@@ -196,10 +200,14 @@ def scatter_molecules(
                 serial = get_backend(backend_name, workers=threads)
                 done = _scatter_halving(serial, plan, dtype, batches, payload)
             else:
-                # A few chunks per process keep the load balanced.
-                n_chunks = min(len(batches), 4 * n_jobs)
+                # Several chunks per process keep the load balanced, and chunks of
+                # a few batches report (progress bar) and store (memory=) often;
+                # they come back as they finish, in any order.
+                n_chunks = min(
+                    len(batches), max(4 * n_jobs, -(-len(batches) // CHUNK_BATCHES))
+                )
                 chunks = [range(k, len(batches), n_chunks) for k in range(n_chunks)]
-                results = Parallel(n_jobs=n_jobs, return_as="generator")(
+                results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
                     delayed(_scatter_batches)(
                         backend_name,
                         plan,
