@@ -175,7 +175,10 @@ def test_estimators_without_random_state_draw_no_random_numbers(
 
 def test_transformer_n_jobs_none_follows_a_joblib_context(molecules, monkeypatch):
     X, _ = molecules
-    scattering = SolidHarmonicScattering(sigma=0.5, J=0, L=0, Q=(1.0, 3.0))
+    # Worker processes are the CPU path's (a GPU computes in this process).
+    scattering = SolidHarmonicScattering(
+        sigma=0.5, J=0, L=0, Q=(1.0, 3.0), backend="numpy"
+    )
     serial = scattering.fit_transform(X[:6])
     used = []
     original = dispatch.Parallel
