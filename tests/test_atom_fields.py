@@ -13,7 +13,7 @@ from skscatharm import (
 from skscatharm._core.backend import get_backend
 from skscatharm._core.channels import channel_weights, resolve_channels
 from skscatharm._core.first_layer import first_layer_squared_moduli
-from skscatharm._core.geometry import BatchGeometry
+from skscatharm._core.geometry import BatchGeometry, Grid
 from skscatharm._core.harmonics import wavelet_normalisation
 
 CHANNELS = ("full", "valence", "core")
@@ -42,9 +42,7 @@ def test_matches_the_grid_field_evaluation_at_the_atoms(molecules):
                 squared = first_layer_squared_moduli(
                     backend,
                     geometry,
-                    R[atom][None],
-                    (1, 1, 1),
-                    0.1,
+                    Grid.uniform(R[atom][None], (1, 1, 1), 0.1),
                     width,
                     list(range(L + 1)),
                     [(scale / width) ** degree for degree in range(L + 1)],

@@ -3,8 +3,12 @@
 import numpy as np
 import pytest
 
-from skscatharm import SolidHarmonicScattering
-from skscatharm._core.plan import AUTO_KINK_OVERSAMPLING, AUTO_OVERSAMPLING
+from skscatharm import SolidHarmonicScattering, _transformer
+from skscatharm._core.plan import (
+    AUTO_KINK_OVERSAMPLING,
+    AUTO_MARGIN_OVERSAMPLING,
+    AUTO_OVERSAMPLING,
+)
 
 PARAMS = dict(sigma=0.5, J=1, channels=("full", "valence"))
 
@@ -19,27 +23,40 @@ def molecules(qm7):
     return qm7[0][:3]
 
 
-def test_auto_samples_degree_1_at_its_own_rate(molecules):
+def _one_rate(monkeypatch, oversampling):
+    """Plans sample every degree at ``oversampling`` on the graded grids of "auto"."""
+    setting = dict(
+        oversampling=oversampling,
+        kink_oversampling=None,
+        margin_oversampling=AUTO_MARGIN_OVERSAMPLING,
+    )
+    monkeypatch.setattr(_transformer, "oversampling_setting", lambda _: setting)
+
+
+def test_auto_samples_degree_1_at_its_own_rate(molecules, monkeypatch):
     """S1 of degree 1 under "auto" is that of a transform whose every degree
     (L = 1) is sampled at the kink rate; the other degrees' S1 are those of the
     smooth rate, to the bit (each S1 reads its own degree's field only)."""
     auto = SolidHarmonicScattering(L=2, **PARAMS)
     values = auto.fit_transform(molecules)
-    kink = SolidHarmonicScattering(L=1, oversampling=AUTO_KINK_OVERSAMPLING, **PARAMS)
+    _one_rate(monkeypatch, AUTO_KINK_OVERSAMPLING)
+    kink = SolidHarmonicScattering(L=1, **PARAMS)
     kink_values = kink.fit_transform(molecules)
     degree_1 = _columns(auto, "_S1_") & _columns(auto, "_l1_")
     np.testing.assert_array_equal(
         values[:, degree_1],
         kink_values[:, _columns(kink, "_S1_") & _columns(kink, "_l1_")],
     )
-    smooth = SolidHarmonicScattering(L=2, oversampling=AUTO_OVERSAMPLING, **PARAMS)
+    _one_rate(monkeypatch, AUTO_OVERSAMPLING)
+    smooth = SolidHarmonicScattering(L=2, **PARAMS)
     smooth_values = smooth.fit_transform(molecules)
     others = _columns(auto, "_S1_") & ~_columns(auto, "_l1_")
     np.testing.assert_array_equal(values[:, others], smooth_values[:, others])
     # The second layer of degree 1 reads the finer field too: closer to the kink
     # rate than to the smooth one.
     second_1 = _columns(auto, "_S2_") & _columns(auto, "_l1_")
-    finer = SolidHarmonicScattering(L=2, oversampling=AUTO_KINK_OVERSAMPLING, **PARAMS)
+    _one_rate(monkeypatch, AUTO_KINK_OVERSAMPLING)
+    finer = SolidHarmonicScattering(L=2, **PARAMS)
     finer_values = finer.fit_transform(molecules)
     assert (
         np.abs(values[:, second_1] / finer_values[:, second_1] - 1).max()

@@ -18,7 +18,7 @@ from skscatharm._core import dispatch
 from skscatharm._core.backend import get_backend, substitute_cupy
 from skscatharm._core.channels import channel_weights, resolve_channels
 from skscatharm._core.first_layer import first_layer_squared_moduli
-from skscatharm._core.geometry import BatchGeometry
+from skscatharm._core.geometry import BatchGeometry, Grid
 
 #: Every stage of the transform at a low cost (two scales, degrees up to 2).
 CHEAP = dict(sigma=0.5, J=1, L=2, oversampling=2.0)
@@ -103,7 +103,8 @@ def test_field_evaluation_of_atom_fields_reference_equals_numpy(molecules, stric
     Z, R = molecules[0]
     weights = channel_weights(resolve_channels(("full", "valence")), np.asarray(Z), 0)
     geometry = BatchGeometry(R[None], weights[None], R.min(0)[None], R.max(0)[None])
-    args = (geometry, R[:1].copy(), (1, 1, 1), 0.1, 0.7, [0, 1, 2], [1.0, 0.5, 0.2])
+    grid = Grid.uniform(R[:1].copy(), (1, 1, 1), 0.1)
+    args = (geometry, grid, 0.7, [0, 1, 2], [1.0, 0.5, 0.2])
     cpu = first_layer_squared_moduli(get_backend("numpy"), *args, np.float64)
     gpu = first_layer_squared_moduli(get_backend("cupy"), *args, np.float64)
     np.testing.assert_allclose(strict.asnumpy(gpu), cpu, rtol=1e-12)

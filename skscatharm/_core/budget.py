@@ -146,8 +146,7 @@ def stage_bytes(plan, extent, n_atoms, n_channels, n_batch, itemsize, device=Fal
         later = [j2 for j1, j2 in plan.pairs if j1 == j]
         for group in plan.degree_groups:
             _, degrees = group
-            spacing, margin = plan.first_layer_grid(j, group)
-            shape = grid_shape(extent, spacing, margin)
+            shape = grid_shape(extent, *plan.first_layer_grid(j, group))
             inside, squared = _first_layer_bytes(
                 shape, n_batch, n_atoms, n_channels, degrees, itemsize
             )

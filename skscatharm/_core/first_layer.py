@@ -28,23 +28,19 @@ from .harmonics import (
 from .plan import first_layer_widths, wavelet_scales
 
 
-def _axis_factors(
-    xp, positions, origins, shape, spacing, width, max_degree, dtype, counts=None
-):
+def _axis_factors(xp, positions, grid, width, max_degree, dtype):
     """``((x - r_n)/t)^a exp(-(x - r_n)²/2t²)`` per axis: 3 arrays (B, n_axis, N, a).
 
-    With ``counts`` (B, 3), the factors of points at or past a molecule's own count
-    on an axis are 0: the fields vanish outside each molecule's own grid.
+    Nodes of weight 0 (past a molecule's own nodes on an axis) get factor 0: the
+    fields vanish outside each molecule's own grid.
     """
     factors = []
-    for axis in range(3):
-        index = np.arange(shape[axis])
-        coordinates = origins[:, axis, None] + spacing * index
-        delta = (coordinates[:, :, None] - positions[:, None, :, axis]) / width
+    for nodes, weights in zip(grid.nodes, grid.weights, strict=True):
+        delta = (nodes[:, :, None] - positions[:, None, :, len(factors)]) / width
         delta = xp.asarray(delta, dtype=dtype)
         gaussian = xp.exp(-0.5 * delta * delta)
-        if counts is not None:
-            inside = index[None, :] < np.asarray(counts)[:, axis, None]  # (B, n_axis)
+        if not (weights > 0).all():
+            inside = np.asarray(weights > 0, dtype=float)  # (B, n_axis)
             gaussian = gaussian * xp.asarray(inside[:, :, None], dtype=dtype)
         powers = [gaussian]
         for _ in range(max_degree):
@@ -59,16 +55,7 @@ SLAB_DOUBLES = 2**21
 
 
 def first_layer_squared_moduli(
-    backend,
-    geometry,
-    origins,
-    shape,
-    spacing,
-    width,
-    degrees,
-    amplitudes,
-    dtype,
-    counts=None,
+    backend, geometry, grid, width, degrees, amplitudes, dtype
 ):
     """``Σ_m |Σ_n w_n a_l psi_{t,l,m}(u - r_n)|²`` on each molecule's grid.
 
@@ -84,18 +71,15 @@ def first_layer_squared_moduli(
     ----------
     backend : Backend
     geometry : BatchGeometry
-    origins : ndarray of shape (B, 3)
-    shape : tuple of 3 int
-    spacing, width : float
-        Grid spacing and field width ``t``.
+    grid : Grid
+        Each molecule's nodes (:func:`~skscatharm._core.geometry.grid_for`); the
+        fields are 0 at nodes of weight 0.
+    width : float
+        Field width ``t``.
     degrees : sequence of int
     amplitudes : sequence of float
         Factor ``a_l`` per degree (``(s/t)^l`` for the first layer, 1 for the density).
     dtype : numpy dtype
-    counts : ndarray of shape (B, 3) or None
-        Points of each molecule's own grid on each axis (at most ``shape``): the
-        fields are 0 at the points past them, so that a molecule padded into a
-        larger batch grid gets exactly the sums of its own grid. None: all points.
 
     Returns
     -------
@@ -104,18 +88,10 @@ def first_layer_squared_moduli(
     xp = backend.xp
     n_batch, n_atoms = geometry.positions.shape[:2]
     n_channels = geometry.weights.shape[1]
-    nx, ny, nz = shape
+    nx, ny, nz = grid.shape
     max_degree = max(degrees)
     x_factors, y_factors, z_factors = _axis_factors(
-        xp,
-        geometry.positions,
-        origins,
-        shape,
-        spacing,
-        width,
-        max_degree,
-        dtype,
-        counts,
+        xp, geometry.positions, grid, width, max_degree, dtype
     )
     # z side of every monomial: weights times z factor, (c, B, N, C * Nz) per power c.
     weights = xp.asarray(geometry.weights, dtype=dtype)

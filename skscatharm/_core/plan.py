@@ -35,6 +35,20 @@ SECOND_LAYER_MIN_OVERSAMPLING = 2.0
 AUTO_OVERSAMPLING = 2.5
 AUTO_KINK_OVERSAMPLING = 4.0
 
+#: ``oversampling="auto"``: points per width in the first-layer grids' margins,
+#: which are graded (:mod:`skscatharm._core.geometry`). There every field is
+#: smooth (the moduli's kinks lie among the atoms: a critical point of a sum of
+#: Gaussians with positive weights is inside their convex hull), and the trapezoid
+#: rule needs only to resolve the field and the frequencies that the second layer
+#: reads: ``spacing < 2 pi / (k_f + k_2)`` with ``k_f ≈ 5 / t_j1`` the field's band
+#: and ``k_2 ≈ 6 / s_j2`` the wavelet's, which 1.5 points per width ``t_j1``
+#: satisfies for every pair ``j1 < j2``.
+AUTO_MARGIN_OVERSAMPLING = 1.5
+
+#: The fine spacing of a graded grid covers the atoms' box widened by this many
+#: field widths on each side.
+GRADED_INTERIOR_WIDTHS = 1.0
+
 
 def oversampling_setting(oversampling):
     """Plan fields for the ``oversampling`` parameter (a number, or ``"auto"``)."""
@@ -42,8 +56,13 @@ def oversampling_setting(oversampling):
         return {
             "oversampling": AUTO_OVERSAMPLING,
             "kink_oversampling": AUTO_KINK_OVERSAMPLING,
+            "margin_oversampling": AUTO_MARGIN_OVERSAMPLING,
         }
-    return {"oversampling": float(oversampling), "kink_oversampling": None}
+    return {
+        "oversampling": float(oversampling),
+        "kink_oversampling": None,
+        "margin_oversampling": None,
+    }
 
 
 def margin_factor(power, degree, tail_tolerance):
@@ -108,6 +127,10 @@ class ScatteringPlan:
         have cone-shaped kinks where the smoothed density has a critical point (the
         three orders vanish there together; for degrees 2 and more, five or more
         orders would have to). None: ``oversampling``, one grid for every degree.
+    margin_oversampling : float or None, default=None
+        Grid points per width in the margins of the first-layer grids, which are
+        then graded: fine over the atoms' box widened by
+        :data:`GRADED_INTERIOR_WIDTHS` widths, coarser beyond. None: uniform grids.
     """
 
     sigma: float
@@ -119,6 +142,7 @@ class ScatteringPlan:
     oversampling: float
     tail_tolerance: float
     kink_oversampling: float | None = None
+    margin_oversampling: float | None = None
 
     @property
     def second_layer_oversampling(self):
@@ -168,17 +192,23 @@ class ScatteringPlan:
         return self.sigma / self.oversampling, self._margin(self.sigma, 0, self.Q)
 
     def first_layer_grid(self, j, group=None):
-        """``(spacing, margin)`` for the first-layer fields at scale ``j``.
+        """``(spacing, margin, coarse, inner)`` for the first-layer fields at scale ``j``.
 
         ``group`` is one of :attr:`degree_groups` (default: the first): its
         oversampling sets the spacing, its largest degree the margin. A field that
         also feeds the second layer enters a linear convolution, so its box must
-        hold its ``q = 1`` mass too.
+        hold its ``q = 1`` mass too. ``coarse`` and ``inner`` grade the grid
+        (:func:`~skscatharm._core.geometry.axis_nodes`): the spacing in the margins
+        and the widening of the fine interior (None and 0: uniform).
         """
         oversampling, degrees = group or self.degree_groups[0]
         width = self.first_layer_widths[j]
         powers = self.Q + ((1.0,) if any(j == j1 for j1, _ in self.pairs) else ())
-        return width / oversampling, self._margin(width, max(degrees), powers)
+        margin = self._margin(width, max(degrees), powers)
+        if self.margin_oversampling is None:
+            return width / oversampling, margin, None, 0.0
+        coarse = width / self.margin_oversampling
+        return width / oversampling, margin, coarse, GRADED_INTERIOR_WIDTHS * width
 
     def second_layer_grid(self, j1, j2):
         """``(spacing, margin)`` of the output lattice of the pair ``(j1, j2)``.

@@ -51,20 +51,11 @@ def zeroth_order(backend, plan, geometry, dtype):
             totals.append(xp.einsum("bcn,bnk,bck->bc", weights, overlap, weights))
         return xp.stack(totals, axis=-1)
     spacing, margin = plan.density_grid()
-    origins, shape, counts = grid_for(geometry, spacing, margin)
+    grid = grid_for(geometry, spacing, margin)
     density = first_layer_squared_moduli(
-        backend,
-        geometry,
-        origins,
-        shape,
-        spacing,
-        plan.sigma,
-        (0,),
-        (1.0,),
-        dtype,
-        counts,
+        backend, geometry, grid, plan.sigma, (0,), (1.0,), dtype
     )
-    return integrate_powers(xp, density, plan.Q, spacing**3, (1, 2, 5))
+    return integrate_powers(xp, density, plan.Q, grid.weights, (1, 2, 5))
 
 
 def _scale_integrals(backend, plan, geometry, j, group, later, dtype):
@@ -78,22 +69,12 @@ def _scale_integrals(backend, plan, geometry, j, group, later, dtype):
     xp = backend.xp
     _, degrees = group
     scale, width = plan.scales[j], plan.first_layer_widths[j]
-    spacing, margin = plan.first_layer_grid(j, group)
-    origins, shape, counts = grid_for(geometry, spacing, margin)
+    grid = grid_for(geometry, *plan.first_layer_grid(j, group))
     amplitudes = tuple((scale / width) ** degree for degree in degrees)
     squared = first_layer_squared_moduli(
-        backend,
-        geometry,
-        origins,
-        shape,
-        spacing,
-        width,
-        degrees,
-        amplitudes,
-        dtype,
-        counts,
+        backend, geometry, grid, width, degrees, amplitudes, dtype
     )
-    first = integrate_powers(xp, squared, plan.Q, spacing**3, (1, 2, 5))
+    first = integrate_powers(xp, squared, plan.Q, grid.weights, (1, 2, 5))
     second = {}
     if later:
         moduli = xp.sqrt(squared, out=squared)
@@ -103,8 +84,7 @@ def _scale_integrals(backend, plan, geometry, j, group, later, dtype):
                 plan,
                 geometry,
                 moduli,
-                origins,
-                spacing,
+                grid,
                 j,
                 j2,
                 dtype,

@@ -12,7 +12,7 @@ from math import ceil, pi
 import numpy as np
 from scipy.fft import next_fast_len
 
-from .geometry import grid_shape
+from .geometry import axis_size
 from .harmonics import (
     monomial_exponents,
     solid_harmonic_coefficients,
@@ -21,57 +21,76 @@ from .harmonics import (
 from .integrals import integrate_powers
 
 
-def _dft_matrix(xp, n_samples, spacing, frequencies, period, dtype):
-    """``exp(-i k p h)`` for lattice frequencies ``k = 2 pi n / period``."""
-    phase = -2 * pi * np.outer(frequencies, np.arange(n_samples)) * spacing / period
-    return xp.asarray(np.exp(1j * phase), dtype=dtype)
+def _dft_matrices(xp, nodes, weights, frequencies, period, dtype):
+    """``w_p exp(-i k (x_p - x_0))`` per molecule, ``(B, K, N)``.
+
+    ``nodes`` and ``weights`` are ``(B, N)``; ``k = 2 pi n / period`` for the
+    lattice indices ``frequencies``; phases are relative to each molecule's first
+    node, the origin of its lattice.
+    """
+    offsets = nodes - nodes[:, :1]
+    phase = -2 * pi * frequencies[None, :, None] * offsets[:, None, :] / period
+    matrices = np.exp(1j * phase) * weights[:, None, :]
+    return matrices if xp is None else xp.asarray(matrices, dtype=dtype)
 
 
-def pruned_spectrum(backend, fields, fine_spacing, coarse_shape, period, dtype):
+def pruned_spectrum(backend, fields, grid, coarse_shape, period, dtype):
     """Fourier transform of grid fields at the frequencies of a coarse periodic lattice.
 
-    Equals an FFT of the fields zero-padded to ``period`` at the fine spacing, cropped
-    to the ``coarse_shape`` lowest frequencies (half of the last axis, as ``rfftn``),
-    but costs three small matrix products instead of a large FFT.
+    The trapezoid rule on each molecule's grid for ``∫ f(u) exp(-i k·(u - u_0))
+    du`` at the ``coarse_shape`` lowest frequencies of the lattice (half of the
+    last axis, as ``rfftn``), with ``u_0`` the grid's first node. On a uniform grid
+    it equals an FFT of the fields zero-padded to ``period``, cropped, but costs
+    three small matrix products instead of a large FFT.
 
     Parameters
     ----------
     fields : array of shape (B, Nx, Ny, M, Nz)
-        Real fields on the fine grid; ``M`` stacks channels and degrees.
-    fine_spacing : float
+        Real fields on the grid nodes; ``M`` stacks channels and degrees.
+    grid : Grid
+        The nodes and trapezoid weights of each molecule.
     coarse_shape : tuple of 3 int
     period : ndarray of shape (3,)
-        Lattice period per axis; must exceed each fine grid's length.
+        Lattice period per axis; must exceed each grid's length.
     dtype : numpy dtype
         Real dtype of the fields.
 
     Returns
     -------
     spectrum : array of shape (B, Kx, Ky, M, Kz // 2 + 1), complex
-        ``fine_spacing³ Σ_p f(p) exp(-i k·(p - origin))``.
     """
     xp = backend.xp
     n_batch, nx, ny, n_fields, nz = fields.shape
     kx, ky, kz = coarse_shape
     complex_dtype = np.result_type(dtype, np.complex64)
+    (x_nodes, y_nodes, z_nodes), (x_weights, y_weights, z_weights) = (
+        grid.nodes,
+        grid.weights,
+    )
     # Last axis: real input, so the cosine and sine parts are one real product whose
     # interleaved columns are read back as complex numbers.
-    z_dft = _dft_matrix(np, nz, fine_spacing, np.arange(kz // 2 + 1), period[2], None)
-    z_real = np.empty((nz, 2 * (kz // 2 + 1)))
-    z_real[:, 0::2] = z_dft.real.T
-    z_real[:, 1::2] = z_dft.imag.T
-    # One matrix product over all lines (a stacked matmul would loop over tiny ones).
-    spectrum = xp.matmul(fields.reshape(-1, nz), xp.asarray(z_real, dtype=dtype))
-    spectrum = spectrum.view(complex_dtype)  # (B * Nx * Ny * M, Kz/2+1)
-    y_dft = _dft_matrix(
-        xp, ny, fine_spacing, np.fft.fftfreq(ky, 1 / ky), period[1], complex_dtype
+    z_dft = _dft_matrices(
+        None, z_nodes, z_weights, np.arange(kz // 2 + 1), period[2], None
+    )  # (B, Kz/2+1, Nz)
+    z_real = np.empty((n_batch, nz, 2 * (kz // 2 + 1)))
+    z_real[:, :, 0::2] = z_dft.real.transpose(0, 2, 1)
+    z_real[:, :, 1::2] = z_dft.imag.transpose(0, 2, 1)
+    # One matrix product per molecule over all its lines.
+    spectrum = xp.matmul(
+        fields.reshape(n_batch, -1, nz), xp.asarray(z_real, dtype=dtype)
     )
-    spectrum = xp.matmul(y_dft, spectrum.reshape(n_batch, nx, ny, -1))
-    x_dft = _dft_matrix(
-        xp, nx, fine_spacing, np.fft.fftfreq(kx, 1 / kx), period[0], complex_dtype
+    spectrum = spectrum.view(complex_dtype)  # (B, Nx * Ny * M, Kz/2+1)
+    y_dft = _dft_matrices(
+        xp, y_nodes, y_weights, np.fft.fftfreq(ky, 1 / ky), period[1], complex_dtype
+    )
+    spectrum = xp.matmul(
+        y_dft[:, None], spectrum.reshape(n_batch, nx, ny, -1)
+    )  # (B, Nx, Ky, M * (Kz/2+1))
+    x_dft = _dft_matrices(
+        xp, x_nodes, x_weights, np.fft.fftfreq(kx, 1 / kx), period[0], complex_dtype
     )
     spectrum = xp.matmul(x_dft, spectrum.reshape(n_batch, nx, -1))
-    return spectrum.reshape(n_batch, kx, ky, n_fields, kz // 2 + 1) * fine_spacing**3
+    return spectrum.reshape(n_batch, kx, ky, n_fields, kz // 2 + 1)
 
 
 #: Wavelet spectra kept per process. One molecule needs ``n_pairs * (L + 1)`` of them
@@ -153,10 +172,10 @@ def pair_lattice(plan, j1, j2, extent):
     coarse_spacing, margin = plan.second_layer_grid(j1, j2)
     fine_lengths = [0.0, 0.0, 0.0]
     for group in plan.degree_groups:
-        spacing, fine_margin = plan.first_layer_grid(j1, group)
-        shape = grid_shape(extent, spacing, fine_margin)
+        grid = plan.first_layer_grid(j1, group)
         fine_lengths = [
-            max(a, n * spacing) for a, n in zip(fine_lengths, shape, strict=True)
+            max(length, axis_size(e, *grid)[1])
+            for length, e in zip(fine_lengths, extent, strict=True)
         ]
     return lattice_shape(extent, margin, fine_lengths, coarse_spacing)
 
@@ -171,8 +190,7 @@ def second_layer_integrals(
     plan,
     geometry,
     first_moduli,
-    fine_origins,
-    fine_spacing,
+    grid,
     j1,
     j2,
     dtype,
@@ -183,8 +201,9 @@ def second_layer_integrals(
     Parameters
     ----------
     first_moduli : array of shape (B, Nx, Ny, C, D, Nz)
-        ``U1[j1, l]`` on a fine grid of scale ``j1``, for the ``D`` degrees
-        ``degrees`` (default: ``0..D-1``).
+        ``U1[j1, l]`` on the nodes of ``grid`` (a grid of scale ``j1``), for the
+        ``D`` degrees ``degrees`` (default: ``0..D-1``).
+    grid : Grid
     """
     xp = backend.xp
     n_batch, nx, ny, n_channels, n_degrees, nz = first_moduli.shape
@@ -198,7 +217,7 @@ def second_layer_integrals(
     spectrum = pruned_spectrum(
         backend,
         first_moduli.reshape(n_batch, nx, ny, n_channels * n_degrees, nz),
-        fine_spacing,
+        grid,
         coarse_shape,
         period,
         dtype,
