@@ -1,14 +1,16 @@
-"""oversampling="auto": degree 1 on a grid of its own, every other degree on one grid."""
+"""oversampling="auto": degrees 1 and 3 each on a grid of its own, the others on one."""
 
 import numpy as np
 import pytest
 
 from skscatharm import SolidHarmonicScattering, _transformer
 from skscatharm._core.plan import (
-    AUTO_KINK_OVERSAMPLING,
+    AUTO_DEGREE_OVERSAMPLING,
     AUTO_MARGIN_OVERSAMPLING,
     AUTO_OVERSAMPLING,
 )
+
+AUTO_KINK_OVERSAMPLING = dict(AUTO_DEGREE_OVERSAMPLING)[1]
 
 PARAMS = dict(sigma=0.5, J=1, channels=("full", "valence"))
 
@@ -27,7 +29,7 @@ def _one_rate(monkeypatch, oversampling):
     """Plans sample every degree at ``oversampling`` on the graded grids of "auto"."""
     setting = dict(
         oversampling=oversampling,
-        kink_oversampling=None,
+        degree_oversampling=(),
         margin_oversampling=AUTO_MARGIN_OVERSAMPLING,
     )
     monkeypatch.setattr(_transformer, "oversampling_setting", lambda _: setting)
@@ -72,6 +74,10 @@ def test_a_number_samples_every_degree_alike(molecules):
     assert SolidHarmonicScattering(L=2, **PARAMS)._plan().degree_groups == (
         (AUTO_OVERSAMPLING, (0, 2)),
         (AUTO_KINK_OVERSAMPLING, (1,)),
+    )
+    assert SolidHarmonicScattering(L=3, **PARAMS)._plan().degree_groups == (
+        (AUTO_OVERSAMPLING, (0, 2)),
+        *((rate, (degree,)) for degree, rate in AUTO_DEGREE_OVERSAMPLING),
     )
 
 

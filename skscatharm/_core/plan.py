@@ -29,11 +29,15 @@ SECOND_LAYER_MIN_OVERSAMPLING = 2.0
 #: ``oversampling="auto"``: the setting that holds the accuracy contract
 #: (doc/definition.rst §5) at the least cost measured
 #: (benchmarks/accuracy/transform_error.py, benchmarks/RESULTS.md §1): the degree-1
-#: fields, whose moduli have cone-shaped kinks, at 4 points per width, every other
-#: degree at 2.5. The other splits measured broke the contract: degree 1 at 3 (1.0e-3
-#: on methane, L = 3), degrees 1 and 3 at 4 with the rest at 2 (1.3e-3 on QM7).
+#: fields, whose moduli have cone-shaped kinks, at 4 points per width
+#: (``AUTO_DEGREE_OVERSAMPLING``), degree 3 at 3.2, every other degree at 2.5. The
+#: aliasing of the moduli swings with where the grid falls among the atoms; over
+#: grid phases, degree 3 at 2.5 reached 1.1e-3 (S2, QM7's largest molecule), at
+#: 3.2 at most 3.5e-4. The other splits measured broke the contract: degree 1 at 3
+#: (1.0e-3 on methane, L = 3), degrees 1 and 3 at 4 with the rest at 2 (1.3e-3 on
+#: QM7).
 AUTO_OVERSAMPLING = 2.5
-AUTO_KINK_OVERSAMPLING = 4.0
+AUTO_DEGREE_OVERSAMPLING = ((1, 4.0), (3, 3.2))
 
 #: ``oversampling="auto"``: points per width in the first-layer grids' margins,
 #: which are graded (:mod:`skscatharm._core.geometry`). There every field is
@@ -55,12 +59,12 @@ def oversampling_setting(oversampling):
     if isinstance(oversampling, str) and oversampling == "auto":
         return {
             "oversampling": AUTO_OVERSAMPLING,
-            "kink_oversampling": AUTO_KINK_OVERSAMPLING,
+            "degree_oversampling": AUTO_DEGREE_OVERSAMPLING,
             "margin_oversampling": AUTO_MARGIN_OVERSAMPLING,
         }
     return {
         "oversampling": float(oversampling),
-        "kink_oversampling": None,
+        "degree_oversampling": (),
         "margin_oversampling": None,
     }
 
@@ -122,11 +126,13 @@ class ScatteringPlan:
         Grid points per field width.
     tail_tolerance : float
         Fraction of each integral allowed outside the box.
-    kink_oversampling : float or None, default=None
-        Grid points per width for the degree-1 first-layer fields, whose moduli
-        have cone-shaped kinks where the smoothed density has a critical point (the
-        three orders vanish there together; for degrees 2 and more, five or more
-        orders would have to). None: ``oversampling``, one grid for every degree.
+    degree_oversampling : tuple of (int, float) pairs, default=()
+        Degrees whose first-layer fields are sampled at a rate of their own, each
+        on its own grid: the degree-1 moduli have cone-shaped kinks where the
+        smoothed density has a critical point (the three orders vanish there
+        together; for degrees 2 and more, five or more orders would have to), and
+        need more points per width. Empty: ``oversampling``, one grid for every
+        degree.
     margin_oversampling : float or None, default=None
         Grid points per width in the margins of the first-layer grids, which are
         then graded: fine over the atoms' box widened by
@@ -141,7 +147,7 @@ class ScatteringPlan:
     max_order: int
     oversampling: float
     tail_tolerance: float
-    kink_oversampling: float | None = None
+    degree_oversampling: tuple = ()
     margin_oversampling: float | None = None
 
     @property
@@ -172,15 +178,16 @@ class ScatteringPlan:
     def degree_groups(self):
         """First-layer degrees that share a grid: ``((oversampling, degrees), ...)``.
 
-        One group for every degree, or, with a ``kink_oversampling`` of its own,
-        degree 1 on its own grid after the other degrees.
+        The degrees sampled at ``oversampling`` first, then each degree of
+        :attr:`degree_oversampling` (up to ``L``, and at another rate) on its own.
         """
-        degrees = tuple(range(self.L + 1))
-        kink = self.kink_oversampling
-        if kink is None or kink == self.oversampling or self.L < 1:
-            return ((self.oversampling, degrees),)
-        smooth = tuple(d for d in degrees if d != 1)
-        return ((self.oversampling, smooth), (kink, (1,)))
+        own = [
+            (rate, (degree,))
+            for degree, rate in self.degree_oversampling
+            if degree <= self.L and rate != self.oversampling
+        ]
+        shared = tuple(d for d in range(self.L + 1) if all(d not in g for _, g in own))
+        return ((self.oversampling, shared), *own) if shared else tuple(own)
 
     def _margin(self, width, degree, powers):
         return width * max(
