@@ -8,11 +8,19 @@ then the worst over all molecules, with whether it holds the accuracy contract
 (1e-3 on every coefficient, doc/definition.rst §5). The small-molecule check against
 the fully independent brute-force FFT computation is ``tests/test_accuracy.py``.
 
+The aliasing of the moduli's kinks swings with where the grid falls among the
+atoms, so with ``--phases K`` each setting is also run at ``K - 1`` other grid
+phases and its worst is kept: for ``"auto"``, the fine interior of the graded grids
+widened by 1 to 1.2 field widths; for a number, the margins scaled (through the
+tail tolerance, down to a third of it), which moves the uniform grid's origin.
+
 Usage: python -m benchmarks.accuracy.transform_error --data ../shared/data [--n 8]
     [--oversampling auto 2 2.5 3] [--tail-tolerance 1e-5] [--params '{"L": 2}']
+    [--phases 3]
 """
 
 import argparse
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -20,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from skscatharm import SolidHarmonicScattering, pack_molecules
+from skscatharm._core import plan as plan_module
 from skscatharm._core.plan import wavelet_layout
 
 CONTRACT = 1e-3
@@ -48,6 +57,20 @@ def chosen_molecules(data, n, rng):
             yield f"{name} {index:5d} ({n_atoms[index]:2d} atoms)", X[index : index + 1]
 
 
+def at_phase(oversampling, phase, n_phases, tail):
+    """Transformer parameters of a setting at grid phase ``phase`` of ``n_phases``."""
+    fraction = phase / max(1, n_phases)
+    plan_module.GRADED_INTERIOR_WIDTHS = INTERIOR_WIDTHS * (1 + 0.2 * fraction)
+    params = {"oversampling": oversampling, **tail}
+    if oversampling != "auto" and phase:
+        base = tail.get("tail_tolerance", 1e-5)
+        params["tail_tolerance"] = base * (1 - 2 / 3 * fraction)
+    return params
+
+
+INTERIOR_WIDTHS = plan_module.GRADED_INTERIOR_WIDTHS
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
@@ -69,6 +92,14 @@ def main():
     parser.add_argument(
         "--params", type=json.loads, default={}, help="other transformer parameters"
     )
+    parser.add_argument(
+        "--phases", type=int, default=1, help="grid phases per setting (worst kept)"
+    )
+    parser.add_argument(
+        "--reference-cache",
+        type=Path,
+        help="folder keeping the references between runs (they take minutes each)",
+    )
     args = parser.parse_args()
     tail = (
         {} if args.tail_tolerance is None else {"tail_tolerance": args.tail_tolerance}
@@ -82,22 +113,40 @@ def main():
             max_grid_bytes=None,
             **args.params,
         )
+        cached = None
+        if args.reference_cache is not None:
+            key = json.dumps([label, args.reference_oversampling, args.params])
+            digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+            cached = args.reference_cache / f"{digest}.npy"
         start = time.perf_counter()
-        exact = reference.fit_transform(X)[0]
+        if cached is not None and cached.exists():
+            reference.fit(X)
+            exact = np.load(cached)
+        else:
+            exact = reference.fit_transform(X)[0]
+            if cached is not None:
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                np.save(cached, exact)
         print(f"{label}: reference {time.perf_counter() - start:.0f} s", flush=True)
         if groups is None:
             groups = coefficient_groups(reference)
             names = list(dict.fromkeys(groups))
             print(f"{'':>24s} " + " ".join(f"{g:>8s}" for g in names))
         for oversampling in args.oversampling:
-            transform = SolidHarmonicScattering(
-                oversampling=oversampling, **tail, **args.params
-            )
-            start = time.perf_counter()
-            values = transform.fit_transform(X)[0]
-            elapsed = time.perf_counter() - start
-            error = np.abs(values / exact - 1)
-            by_group = [error[groups == g].max() for g in names]
+            by_group, times = np.zeros(len(names)), []
+            for phase in range(args.phases):
+                transform = SolidHarmonicScattering(
+                    **at_phase(oversampling, phase, args.phases, tail), **args.params
+                )
+                start = time.perf_counter()
+                values = transform.fit_transform(X)[0]
+                times.append(time.perf_counter() - start)
+                error = np.abs(values / exact - 1)
+                by_group = np.maximum(
+                    by_group, [error[groups == g].max() for g in names]
+                )
+            plan_module.GRADED_INTERIOR_WIDTHS = INTERIOR_WIDTHS
+            elapsed = min(times)
             worst[oversampling] = np.maximum(worst.get(oversampling, 0), by_group)
             print(
                 f"  oversampling {oversampling!s:<5} {elapsed:6.2f} s "
