@@ -53,9 +53,11 @@ class SolidHarmonicScattering(VersionedPickleMixin, TransformerMixin, BaseEstima
         The accuracy setting: grid points per width of each first-layer field (the
         second-layer lattices use half as many, and at least 2). ``"auto"``, the
         setting that keeps every coefficient within 1e-3 relative of its converged
-        value: 2.5 points per width, and 4 for the degree-1 fields, whose moduli
+        value: 2.5 points per width, 4 for the degree-1 fields, whose moduli
         have cone-shaped kinks at the critical points of the smoothed density
-        (their aliasing swings with where the kinks fall on the grid). A number
+        (their aliasing swings with where the kinks fall on the grid), and 3.2 for
+        degree 3, over the atoms; 1.5 in the margins of the first-layer grids, where
+        every field is smooth (graded grids). A number
         samples every degree at that rate: errors fall like ``oversampling**-4``
         (not smoothly at odd degrees) and the cost grows like
         ``oversampling**3``. Smaller values, such as the 2 of the main job, are
