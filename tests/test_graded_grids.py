@@ -87,3 +87,12 @@ def test_graded_grids_keep_the_coefficients(qm7):
     graded = SolidHarmonicScattering(**params).fit_transform(X)
     uniform = SolidHarmonicScattering(oversampling=5.0, **params).fit_transform(X)
     np.testing.assert_allclose(graded, uniform, rtol=1e-3)
+
+
+def test_auto_samples_the_smooth_density_at_the_margins_rate():
+    plan = SolidHarmonicScattering()._plan()
+    spacing, _ = plan.density_grid()
+    assert spacing == pytest.approx(plan.sigma / AUTO_MARGIN_OVERSAMPLING)
+    assert SolidHarmonicScattering(oversampling=3.0)._plan().density_grid()[
+        0
+    ] == pytest.approx(plan.sigma / 3.0)

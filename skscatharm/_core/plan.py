@@ -195,8 +195,13 @@ class ScatteringPlan:
         )
 
     def density_grid(self):
-        """``(spacing, margin)`` for the density itself (order 0)."""
-        return self.sigma / self.oversampling, self._margin(self.sigma, 0, self.Q)
+        """``(spacing, margin)`` for the density itself (order 0).
+
+        The density is smooth everywhere (a sum of Gaussians: no modulus, no
+        kink), so graded plans sample all of it at the margins' rate.
+        """
+        oversampling = self.margin_oversampling or self.oversampling
+        return self.sigma / oversampling, self._margin(self.sigma, 0, self.Q)
 
     def first_layer_grid(self, j, group=None):
         """``(spacing, margin, coarse, inner)`` for the first-layer fields at scale ``j``.
