@@ -24,6 +24,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve, eigh
+from scipy.linalg.blas import dsyrk
 from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -40,26 +41,65 @@ from .representatives import select_representatives
 #: they span change no prediction.
 NYSTROEM_RCOND = 1e-12
 
-#: Values of ``K_nm`` held at once while accumulating the normal equations.
-BLOCK_VALUES = 2**22
+#: Values of ``K_nm`` held at once while accumulating the normal equations. Each
+#: block is one rank-k update of the ``r x r`` matrix ``Φ^T W Φ``, which reads and
+#: writes all of it: blocks of a thousand or more molecules keep that traffic small
+#: against the update's arithmetic.
+BLOCK_VALUES = 2**25
 
 
-def nystroem_map(kernel):
-    """``T`` with ``T T^T`` the pseudo-inverse of a positive semi-definite kernel.
+def element_nystroem_maps(representatives, widths, n_jobs=None):
+    """The Nyström map of the representatives' kernel, one block per element.
+
+    The kernel between atoms of different elements is zero, so the representatives'
+    kernel is block-diagonal by element and so is its Nyström map: each element's
+    block is decomposed on its own (``Σ_Z M_Z³`` operations instead of ``M³``, and
+    ``Σ_Z M_Z²`` values instead of ``M²``). Eigenvalues are dropped below
+    :data:`NYSTROEM_RCOND` times the largest of all blocks, as for the whole kernel.
 
     Parameters
     ----------
-    kernel : ndarray of shape (M, M)
+    representatives : tuple of (descriptors, molecule, numbers, n_molecules)
+        The representative atoms, each its own molecule.
+    widths : sequence of float
+    n_jobs : int or None
+        Threads of the kernel.
 
     Returns
     -------
-    T : ndarray of shape (M, r)
-        ``U_r Λ_r^(-1/2)`` over the ``r`` eigenvalues above
-        :data:`NYSTROEM_RCOND` times the largest.
+    maps : list of (columns, T)
+        Per element, the representatives of that element (indices into
+        ``representatives``) and ``T_Z`` of shape ``(M_Z, r_Z)``; the whole map is
+        the block-diagonal matrix of the ``T_Z``.
     """
-    eigenvalues, eigenvectors = eigh(kernel)
-    keep = eigenvalues > NYSTROEM_RCOND * eigenvalues[-1]
-    return eigenvectors[:, keep] / np.sqrt(eigenvalues[keep])
+    x, _, numbers, _ = representatives
+    spectra = []
+    for element in np.unique(numbers):
+        columns = np.flatnonzero(numbers == element)
+        own = (x[columns], np.arange(len(columns)), numbers[columns], len(columns))
+        kernel = summed_atom_kernel(own, own, widths, n_jobs)
+        spectra.append((columns, *eigh(kernel, overwrite_a=True, driver="evd")))
+    largest = max(eigenvalues[-1] for _, eigenvalues, _ in spectra)
+    maps = []
+    for columns, eigenvalues, eigenvectors in spectra:
+        keep = eigenvalues > NYSTROEM_RCOND * largest
+        maps.append((columns, eigenvectors[:, keep] / np.sqrt(eigenvalues[keep])))
+    return maps
+
+
+def n_features(maps):
+    """Columns of ``Φ``: the kept eigenvalues of all elements."""
+    return sum(T.shape[1] for _, T in maps)
+
+
+def apply_map(maps, beta):
+    """``T β``: the coefficients of the representatives from those of ``Φ``."""
+    coef = np.zeros(sum(len(columns) for columns, _ in maps))
+    start = 0
+    for columns, T in maps:
+        coef[columns] = T @ beta[start : start + T.shape[1]]
+        start += T.shape[1]
+    return coef
 
 
 def molecule_blocks(atoms, n_per_block):
@@ -106,30 +146,32 @@ def sparse_normal_equations(
 
     Returns
     -------
-    T : ndarray of shape (M, r)
-        The Nyström map.
-    gram : ndarray of shape (r, r)
-        ``Φ^T W Φ``.
+    maps : list of (columns, T)
+        The Nyström map, per element (see :func:`element_nystroem_maps`).
+    gram : ndarray of shape (r, r), Fortran order
+        The lower triangle of ``Φ^T W Φ`` (the upper one is not set).
     moment : ndarray of shape (r,)
         ``Φ^T W target``.
     """
-    kernel_mm = summed_atom_kernel(representatives, representatives, widths, n_jobs)
-    T = nystroem_map(kernel_mm)
-    del kernel_mm
+    maps = element_nystroem_maps(representatives, widths, n_jobs)
     # Φ = K_nm T block by block: forming K_nm^T W K_nm first and T^T (.) T after
     # would halve the work, but cancels catastrophically along the kernel's small
     # eigenvalues, where T is large.
-    gram = np.zeros((T.shape[1], T.shape[1]))
-    moment = np.zeros(T.shape[1])
+    r = n_features(maps)
+    gram = np.zeros((r, r), order="F")
+    moment = np.zeros(r)
     with progress_bar(atoms[3], "normal equations", verbose > 0) as advance:
         for rows, features in nystroem_feature_blocks(
-            atoms, representatives, T, widths, n_jobs
+            atoms, representatives, maps, widths, n_jobs
         ):
-            weighted = features * sample_weight[rows, None]
-            gram += weighted.T @ features
-            moment += weighted.T @ target[rows]
+            moment += features.T @ (sample_weight[rows] * target[rows])
+            features *= np.sqrt(sample_weight[rows])[:, None]
+            # A symmetric rank-k update of the lower triangle, in place: half the
+            # operations of a product and no second r x r matrix. features.T is
+            # Fortran-ordered, so BLAS reads it without a copy.
+            gram = dsyrk(1.0, features.T, beta=1.0, c=gram, lower=1, overwrite_c=1)
             advance(len(features))
-    return T, gram, moment
+    return maps, gram, moment
 
 
 def representative_atoms(atoms, indices):
@@ -157,40 +199,52 @@ def molecule_subset(atoms, molecules):
     return x[rows], renumbered, numbers[rows], len(molecules)
 
 
-def nystroem_features(atoms, representatives, T, widths, n_jobs=None):
+def nystroem_features(atoms, representatives, maps, widths, n_jobs=None):
     """``Φ = K_nm T`` of some molecules, computed over blocks of molecules.
 
     Returns
     -------
-    features : ndarray of shape (n_molecules, T.shape[1])
+    features : ndarray of shape (n_molecules, r)
     """
-    features = np.empty((atoms[3], T.shape[1]))
+    features = np.empty((atoms[3], n_features(maps)))
     for rows, block in nystroem_feature_blocks(
-        atoms, representatives, T, widths, n_jobs
+        atoms, representatives, maps, widths, n_jobs
     ):
         features[rows] = block
     return features
 
 
-def nystroem_feature_blocks(atoms, representatives, T, widths, n_jobs=None):
+def nystroem_feature_blocks(atoms, representatives, maps, widths, n_jobs=None):
     """``Φ = K_nm T`` over consecutive blocks of molecules, one block at a time.
+
+    ``T`` is block-diagonal by element (:func:`element_nystroem_maps`): each
+    element's columns of ``K_nm`` are multiplied by its own block, ``Σ_Z M_Z r_Z``
+    operations per molecule instead of ``M r``.
 
     Yields
     ------
     rows : slice
         The block's molecules.
-    features : ndarray of shape (n_block_molecules, T.shape[1])
+    features : ndarray of shape (n_block_molecules, r)
     """
     n_per_block = max(1, BLOCK_VALUES // representatives[3])
+    r = n_features(maps)
     for first, block in molecule_blocks(atoms, n_per_block):
         kernel = summed_atom_kernel(block, representatives, widths, n_jobs)
-        yield slice(first, first + block[3]), kernel @ T
+        features = np.empty((block[3], r))
+        start = 0
+        for columns, T in maps:
+            features[:, start : start + T.shape[1]] = kernel[:, columns] @ T
+            start += T.shape[1]
+        del kernel
+        yield slice(first, first + block[3]), features
 
 
 def ridge_solution(gram, moment, alpha):
-    """``β = (gram + alpha I)^-1 moment`` by a Cholesky factorisation.
+    """``β = (gram + alpha I)^-1 moment`` by a Cholesky factorisation, in place.
 
-    ``gram`` is overwritten.
+    Only the lower triangle of ``gram`` is read; it is overwritten by the factor
+    (without a copy when ``gram`` is in Fortran order).
     """
     gram[np.diag_indices_from(gram)] += alpha
     return cho_solve(cho_factor(gram, lower=True, overwrite_a=True), moment)
@@ -202,7 +256,8 @@ def ridge_path(gram, moment, features, alphas):
     Parameters
     ----------
     gram, moment : ndarray
-        ``Φ^T W Φ`` and ``Φ^T W y`` of the training molecules.
+        ``Φ^T W Φ`` (its lower triangle is read; it is overwritten) and
+        ``Φ^T W y`` of the training molecules.
     features : ndarray of shape (n_predicted, r)
         ``Φ`` of the predicted molecules.
     alphas : sequence of float
@@ -211,7 +266,7 @@ def ridge_path(gram, moment, features, alphas):
     -------
     predictions : ndarray of shape (len(alphas), n_predicted)
     """
-    eigenvalues, eigenvectors = eigh(gram)
+    eigenvalues, eigenvectors = eigh(gram, lower=True, overwrite_a=True, driver="evd")
     # Rounding can make the smallest eigenvalues of Φ^T W Φ slightly negative.
     eigenvalues = np.maximum(eigenvalues, 0.0)
     projected = eigenvectors.T @ moment
@@ -259,7 +314,7 @@ class _BaseSparseAtomKernelRidge(_BaseAtomKernelRidge):
         """Choose the representatives among the training atoms and solve the ridge."""
         atoms = self._training_atoms
         self.representatives_, representatives = self._representatives(atoms, rng)
-        T, gram, moment = sparse_normal_equations(
+        maps, gram, moment = sparse_normal_equations(
             atoms,
             representatives,
             residual - self.intercept_,
@@ -268,7 +323,7 @@ class _BaseSparseAtomKernelRidge(_BaseAtomKernelRidge):
             self.n_jobs,
             self.verbose,
         )
-        self.dual_coef_ = T @ ridge_solution(gram, moment, alpha)
+        self.dual_coef_ = apply_map(maps, ridge_solution(gram, moment, alpha))
         self._reporter().line(f"ridge solved on {len(self.representatives_)} atoms")
         # Predictions read the kernel against the model's atoms: the representatives.
         self._training_atoms = representatives
