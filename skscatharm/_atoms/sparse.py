@@ -10,11 +10,14 @@ regularised least-squares fit
 
     min_c  Σ_i w_i (y_i - K_nm[i] c)² + alpha c^T K_mm c
 
-is solved through the Nyström map ``T`` with ``T T^T = K_mm^+`` (the pseudo-inverse
-of the representatives' kernel): the molecules' features ``Φ = K_nm T`` give the
-ridge problem ``(Φ^T W Φ + alpha I) β = Φ^T W y`` and ``c = T β``. ``Φ^T W Φ`` is
-accumulated over blocks of molecules, so memory holds one block of ``K_nm`` and two
-``M x M`` matrices, never an ``n x M`` or ``n x n`` one. When every training atom
+is solved through a Nyström map ``T`` with ``T T^T K_mm T T^T = T T^T`` and
+``K_mm T T^T K_mm = K_mm`` to rounding: per element, ``L^-T`` of the pivoted
+Cholesky factor of the kernel of the representatives that are linearly independent
+to rounding (see :func:`element_nystroem_maps`). The molecules' features
+``Φ = K_nm T`` give the ridge problem ``(Φ^T W Φ + alpha I) β = Φ^T W y`` and
+``c = T β``. ``Φ^T W Φ`` is accumulated over blocks of molecules, so memory holds
+one block of ``K_nm``, one ``r x r`` matrix and the elements' factors, never an
+``n x M`` or ``n x n`` one. When every training atom
 is a representative the model is exactly :class:`~skscatharm.AtomKernelRidge`'s
 (the push-through identity ``K^½ A^T (A K A^T + alpha I)^-1 = (K^½ A^T A K^½ +
 alpha I)^-1 K^½ A^T``, with ``A`` the molecule-atom incidence matrix).
@@ -23,8 +26,9 @@ alpha I)^-1 K^½ A^T``, with ``A`` the molecule-atom incidence matrix).
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.linalg import cho_factor, cho_solve, eigh
-from scipy.linalg.blas import dsyrk
+from scipy.linalg import cho_factor, cho_solve, eigh, solve_triangular
+from scipy.linalg.blas import dsyrk, dtrsm
+from scipy.linalg.lapack import dpstrf
 from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -34,12 +38,6 @@ from .._core.progress import progress_bar
 from .base import _BaseAtomKernelRidge, _checked_widths
 from .kernels import summed_atom_kernel
 from .representatives import select_representatives
-
-#: Eigenvalues of the representatives' kernel below this fraction of the largest are
-#: dropped from the Nyström map: they are rounding noise of a positive semi-definite
-#: kernel (two representatives with the same descriptors, say), and the directions
-#: they span change no prediction.
-NYSTROEM_RCOND = 1e-12
 
 #: Values of ``K_nm`` held at once while accumulating the normal equations. Each
 #: block is one rank-k update of the ``r x r`` matrix ``Φ^T W Φ``, which reads and
@@ -53,9 +51,15 @@ def element_nystroem_maps(representatives, widths, n_jobs=None):
 
     The kernel between atoms of different elements is zero, so the representatives'
     kernel is block-diagonal by element and so is its Nyström map: each element's
-    block is decomposed on its own (``Σ_Z M_Z³`` operations instead of ``M³``, and
-    ``Σ_Z M_Z²`` values instead of ``M²``). Eigenvalues are dropped below
-    :data:`NYSTROEM_RCOND` times the largest of all blocks, as for the whole kernel.
+    block is factorised on its own (``Σ_Z M_Z³ / 3`` operations instead of
+    ``M³ / 3``, ``Σ_Z M_Z²`` values instead of ``M²``). Each block is factorised by
+    Cholesky with complete pivoting (LAPACK ``dpstrf``), stopped at its numerical
+    rank (LAPACK's default tolerance: no remaining pivot above ``M_Z`` times the
+    rounding unit times the largest diagonal value): the first ``r_Z`` pivoted
+    representatives ``S_Z`` span every kernel function of that element's
+    representatives to rounding, ``K_SS = L L^T`` exactly, and the map is
+    ``T_Z = L^-T`` on ``S_Z`` (0 on the representatives left out, which are
+    duplicates to rounding).
 
     Parameters
     ----------
@@ -67,38 +71,57 @@ def element_nystroem_maps(representatives, widths, n_jobs=None):
 
     Returns
     -------
-    maps : list of (columns, T)
-        Per element, the representatives of that element (indices into
-        ``representatives``) and ``T_Z`` of shape ``(M_Z, r_Z)``; the whole map is
-        the block-diagonal matrix of the ``T_Z``.
+    maps : list of (columns, L)
+        Per element, the kept representatives ``S_Z`` (indices into
+        ``representatives``, in pivot order) and the lower-triangular ``L`` of
+        shape ``(r_Z, r_Z)``, Fortran-ordered, with ``K_SS = L L^T``.
     """
     x, _, numbers, _ = representatives
-    spectra = []
+    maps = []
     for element in np.unique(numbers):
         columns = np.flatnonzero(numbers == element)
         own = (x[columns], np.arange(len(columns)), numbers[columns], len(columns))
         kernel = summed_atom_kernel(own, own, widths, n_jobs)
-        spectra.append((columns, *eigh(kernel, overwrite_a=True, driver="evd")))
-    largest = max(eigenvalues[-1] for _, eigenvalues, _ in spectra)
-    maps = []
-    for columns, eigenvalues, eigenvectors in spectra:
-        keep = eigenvalues > NYSTROEM_RCOND * largest
-        maps.append((columns, eigenvectors[:, keep] / np.sqrt(eigenvalues[keep])))
+        # The kernel is symmetric: its transpose is the Fortran-ordered copy that
+        # LAPACK overwrites in place.
+        factor, pivots, rank, info = dpstrf(kernel.T, lower=1, overwrite_a=1)
+        if info < 0:
+            raise RuntimeError(f"dpstrf failed with info={info}")
+        kept = columns[pivots[:rank] - 1]
+        maps.append((kept, np.asfortranarray(np.tril(factor[:rank, :rank]))))
+        del kernel, factor
     return maps
 
 
 def n_features(maps):
-    """Columns of ``Φ``: the kept eigenvalues of all elements."""
-    return sum(T.shape[1] for _, T in maps)
+    """Columns of ``Φ``: the numerical ranks of the elements' blocks together."""
+    return sum(len(columns) for columns, _ in maps)
 
 
-def apply_map(maps, beta):
-    """``T β``: the coefficients of the representatives from those of ``Φ``."""
-    coef = np.zeros(sum(len(columns) for columns, _ in maps))
+def mapped_kernel(kernel, columns, factor):
+    """``K[:, S] L^-T``: one element's columns of ``Φ`` from its columns of ``K_nm``.
+
+    A triangular solve: half the operations of a product with an explicit ``T``.
+    """
+    # kernel[:, columns] is a C-ordered copy, so its transpose is the Fortran
+    # array that BLAS overwrites: L X = K_S^T, X^T = K_S L^-T.
+    solved = dtrsm(1.0, factor, kernel[:, columns].T, lower=1, overwrite_b=1)
+    return solved.T
+
+
+def apply_map(maps, beta, n_representatives):
+    """``T β``: the coefficients of the representatives from those of ``Φ``.
+
+    Representatives left out of the maps (duplicates to rounding) get 0.
+    """
+    coef = np.zeros(n_representatives)
     start = 0
-    for columns, T in maps:
-        coef[columns] = T @ beta[start : start + T.shape[1]]
-        start += T.shape[1]
+    for columns, factor in maps:
+        stop = start + len(columns)
+        coef[columns] = solve_triangular(
+            factor, beta[start:stop], lower=True, trans="T"
+        )
+        start = stop
     return coef
 
 
@@ -146,7 +169,7 @@ def sparse_normal_equations(
 
     Returns
     -------
-    maps : list of (columns, T)
+    maps : list of (columns, L)
         The Nyström map, per element (see :func:`element_nystroem_maps`).
     gram : ndarray of shape (r, r), Fortran order
         The lower triangle of ``Φ^T W Φ`` (the upper one is not set).
@@ -218,8 +241,9 @@ def nystroem_feature_blocks(atoms, representatives, maps, widths, n_jobs=None):
     """``Φ = K_nm T`` over consecutive blocks of molecules, one block at a time.
 
     ``T`` is block-diagonal by element (:func:`element_nystroem_maps`): each
-    element's columns of ``K_nm`` are multiplied by its own block, ``Σ_Z M_Z r_Z``
-    operations per molecule instead of ``M r``.
+    element's columns of ``K_nm`` go through its own triangular solve, ``Σ_Z r_Z²``
+    operations per molecule instead of the ``2 M r`` of a product with a whole
+    ``T``.
 
     Yields
     ------
@@ -233,9 +257,10 @@ def nystroem_feature_blocks(atoms, representatives, maps, widths, n_jobs=None):
         kernel = summed_atom_kernel(block, representatives, widths, n_jobs)
         features = np.empty((block[3], r))
         start = 0
-        for columns, T in maps:
-            features[:, start : start + T.shape[1]] = kernel[:, columns] @ T
-            start += T.shape[1]
+        for columns, factor in maps:
+            stop = start + len(columns)
+            features[:, start:stop] = mapped_kernel(kernel, columns, factor)
+            start = stop
         del kernel
         yield slice(first, first + block[3]), features
 
@@ -323,7 +348,9 @@ class _BaseSparseAtomKernelRidge(_BaseAtomKernelRidge):
             self.n_jobs,
             self.verbose,
         )
-        self.dual_coef_ = apply_map(maps, ridge_solution(gram, moment, alpha))
+        self.dual_coef_ = apply_map(
+            maps, ridge_solution(gram, moment, alpha), representatives[3]
+        )
         self._reporter().line(f"ridge solved on {len(self.representatives_)} atoms")
         # Predictions read the kernel against the model's atoms: the representatives.
         self._training_atoms = representatives
