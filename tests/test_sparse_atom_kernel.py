@@ -213,3 +213,24 @@ def test_one_validation_split_scores_the_validation_molecules(qm7):
     predicted = mean + kernel[np.ix_(held, fit)] @ coef
     expected = np.abs(predicted - residual[held]).mean()
     assert model.cv_errors_[0, 0] == pytest.approx(expected, rel=1e-7)
+
+
+def test_element_maps_reproduce_the_whole_kernel():
+    """The per-element Nyström maps put together: K_mm T T^T K_mm = K_mm."""
+    rng = np.random.default_rng(0)
+    numbers = np.repeat([1, 6, 8], [30, 12, 5])
+    x = rng.normal(size=(len(numbers), 3))
+    x[1] = x[0]  # a duplicate: K_mm is singular
+    order = rng.permutation(len(numbers))
+    representatives = (x[order], np.arange(47), numbers[order], 47)
+    maps = sparse.element_nystroem_maps(representatives, [0.7])
+    T = np.zeros((47, sparse.n_features(maps)))
+    start = 0
+    for columns, factor in maps:
+        T[columns, start : start + len(columns)] = np.linalg.inv(factor).T
+        start += len(columns)
+    kernel = summed_atom_kernel(representatives, representatives, 0.7)
+    np.testing.assert_allclose(kernel @ T @ T.T @ kernel, kernel, atol=1e-10)
+    # The duplicate is left out; the kept ones' kernel is the identity in Φ's basis.
+    assert T.shape[1] == 46
+    np.testing.assert_allclose(T.T @ kernel @ T, np.eye(46), atol=1e-8)

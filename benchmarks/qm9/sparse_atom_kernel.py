@@ -11,6 +11,8 @@ validation, 2 test). For each target:
 2. :class:`SparseAtomKernelRidge` with that width and ridge and
    ``--representatives`` representatives is fit on every training molecule, timed,
    with the process's peak memory;
+   (``--width`` and ``--alpha`` skip this step: a width and ridge chosen before on
+   the validation split);
 3. it is scored on the test molecules (and on the validation molecules), and on the
    molecules of each ``--score`` file (any ``.npz`` with ``Z``, ``R`` and the
    target's array, as the shared QM9 files), and saved with ``--save-model``.
@@ -19,6 +21,7 @@ Usage: python -m benchmarks.qm9.sparse_atom_kernel --data ../shared/data
     [--targets U0 Cv] [--representatives 5000] [--search-n 20000]
     [--search-representatives 2000] [--widths 0.25 0.5 1 0.25,0.5 0.5,1]
     [--n-train 110000] [--n-jobs -1] [--score FILE.npz ...] [--save-model PREFIX]
+    [--width W[,W...] --alpha A]
 """
 
 import argparse
@@ -30,7 +33,11 @@ import joblib
 import numpy as np
 from sklearn.model_selection import PredefinedSplit
 
-from benchmarks.common.atom_kernel import add_widths_argument, print_candidates
+from benchmarks.common.atom_kernel import (
+    add_widths_argument,
+    print_candidates,
+    width_set,
+)
 from benchmarks.common.datasets import QM9_TARGETS
 from skscatharm import SparseAtomKernelRidge, SparseAtomKernelRidgeCV, pack_molecules
 
@@ -60,11 +67,17 @@ def main():
     parser.add_argument(
         "--alphas", type=float, nargs="+", default=list(np.logspace(-7, 1, 17))
     )
+    parser.add_argument(
+        "--width", type=width_set, help="skip the search: this width set, with --alpha"
+    )
+    parser.add_argument("--alpha", type=float, help="skip the search: this ridge")
     parser.add_argument("--selection", default="farthest")
     parser.add_argument("--n-jobs", type=int, default=-1, help="kernel threads")
     parser.add_argument("--score", type=Path, nargs="*", default=[])
     parser.add_argument("--save-model", help="prefix of the saved models (joblib)")
     args = parser.parse_args()
+    if (args.width is None) != (args.alpha is None):
+        parser.error("--width and --alpha go together")
 
     qm9 = np.load(args.data / "qm9_all_but_1000.npz")
     molecules = pack_molecules(qm9["Z"], qm9["R"])
@@ -73,32 +86,41 @@ def main():
     validation, test = np.flatnonzero(split == 1), np.flatnonzero(split == 2)
     search = np.concatenate([train[: args.search_n], validation])
     fold = np.where(np.isin(search, validation), 0, -1)
+    chosen_on = (
+        f"width and ridge chosen on {args.search_n} training molecules and the "
+        "validation molecules"
+        if args.width is None
+        else "width and ridge given"
+    )
     print(
         f"{len(train)} training, {len(validation)} validation, {len(test)} test "
-        f"molecules; width and ridge chosen on {args.search_n} training molecules "
-        "and the validation molecules",
+        f"molecules; {chosen_on}",
         flush=True,
     )
     for name in args.targets:
         key, unit = QM9_TARGETS[name]
         target = qm9[key]
         start = time.perf_counter()
-        searched = SparseAtomKernelRidgeCV(
-            n_representatives=args.search_representatives,
-            widths=args.widths,
-            alphas=args.alphas,
-            cv=PredefinedSplit(fold),
-            selection=args.selection,
-            n_jobs=args.n_jobs,
-            random_state=0,
-        ).fit(molecules[search], target[search])
-        print_candidates(searched, prefix=f"{name} ", digits=4)
+        if args.width is None:
+            searched = SparseAtomKernelRidgeCV(
+                n_representatives=args.search_representatives,
+                widths=args.widths,
+                alphas=args.alphas,
+                cv=PredefinedSplit(fold),
+                selection=args.selection,
+                n_jobs=args.n_jobs,
+                random_state=0,
+            ).fit(molecules[search], target[search])
+            print_candidates(searched, prefix=f"{name} ", digits=4)
+            width, alpha = searched.width_, searched.alpha_
+        else:
+            width, alpha = args.width, args.alpha
         chosen = time.perf_counter() - start
         start = time.perf_counter()
         model = SparseAtomKernelRidge(
             n_representatives=args.representatives,
-            width=searched.width_,
-            alpha=searched.alpha_,
+            width=width,
+            alpha=alpha,
             selection=args.selection,
             n_jobs=args.n_jobs,
             random_state=0,
@@ -106,7 +128,7 @@ def main():
         fitted = time.perf_counter() - start
         lines = [
             f"{name} sparse atom kernel, {model.n_representatives_} representatives, "
-            f"width {searched.width_}, alpha {searched.alpha_:.1e}: choice "
+            f"width {width}, alpha {alpha:.1e}: choice "
             f"{chosen:.0f} s, fit on {len(train)} molecules {fitted:.0f} s, peak "
             f"memory so far {peak_memory_gib():.1f} GiB"
         ]

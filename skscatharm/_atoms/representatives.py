@@ -9,6 +9,7 @@ alternative that follows the density of the training atoms.
 """
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 
 def element_budgets(numbers, n_representatives):
@@ -62,14 +63,32 @@ def farthest_points(x, n, rng):
     chosen[0] = rng.randint(len(x))
     norms = (x**2).sum(axis=1)
     distance = np.full(len(x), np.inf)
-    for k in range(1, n):
-        last = x[chosen[k - 1]]
-        # Squared distances to the last chosen row, clipped at 0 against rounding.
-        to_last = np.maximum(norms - 2.0 * (x @ last) + last @ last, 0.0)
-        np.minimum(distance, to_last, out=distance)
-        distance[chosen[:k]] = -1.0
-        chosen[k] = int(np.argmax(distance))
+    to_last = np.empty(len(x))
+    # One matrix-vector product per step is too small to share between BLAS
+    # threads: their synchronisation costs more than the product, many times more
+    # on a busy machine.
+    with threadpool_limits(1):
+        _farthest_steps(x, norms, chosen, distance, to_last)
     return chosen
+
+
+def _farthest_steps(x, norms, chosen, distance, to_last):
+    """Fill ``chosen[1:]`` by farthest-point steps (see :func:`farthest_points`)."""
+    for k in range(1, len(chosen)):
+        last = x[chosen[k - 1]]
+        # Squared distances to the last chosen row, clipped at 0 against rounding,
+        # in place: on a million atoms each pass over fresh arrays costs as much as
+        # the product.
+        np.dot(x, last, out=to_last)
+        to_last *= -2.0
+        to_last += norms
+        to_last += last @ last
+        np.maximum(to_last, 0.0, out=to_last)
+        np.minimum(distance, to_last, out=distance)
+        # A chosen row's distance is 0, unless rounding left it above another
+        # row's true 0 (a duplicate); -1 keeps it from being chosen again.
+        distance[chosen[k - 1]] = -1.0
+        chosen[k] = int(np.argmax(distance))
 
 
 def select_representatives(descriptors, numbers, n_representatives, method, rng):

@@ -10,11 +10,14 @@ regularised least-squares fit
 
     min_c  Σ_i w_i (y_i - K_nm[i] c)² + alpha c^T K_mm c
 
-is solved through the Nyström map ``T`` with ``T T^T = K_mm^+`` (the pseudo-inverse
-of the representatives' kernel): the molecules' features ``Φ = K_nm T`` give the
-ridge problem ``(Φ^T W Φ + alpha I) β = Φ^T W y`` and ``c = T β``. ``Φ^T W Φ`` is
-accumulated over blocks of molecules, so memory holds one block of ``K_nm`` and two
-``M x M`` matrices, never an ``n x M`` or ``n x n`` one. When every training atom
+is solved through a Nyström map ``T`` with ``T T^T K_mm T T^T = T T^T`` and
+``K_mm T T^T K_mm = K_mm`` to rounding: per element, ``L^-T`` of the pivoted
+Cholesky factor of the kernel of the representatives that are linearly independent
+to rounding (see :func:`element_nystroem_maps`). The molecules' features
+``Φ = K_nm T`` give the ridge problem ``(Φ^T W Φ + alpha I) β = Φ^T W y`` and
+``c = T β``. ``Φ^T W Φ`` is accumulated over blocks of molecules, so memory holds
+one block of ``K_nm``, one ``r x r`` matrix and the elements' factors, never an
+``n x M`` or ``n x n`` one. When every training atom
 is a representative the model is exactly :class:`~skscatharm.AtomKernelRidge`'s
 (the push-through identity ``K^½ A^T (A K A^T + alpha I)^-1 = (K^½ A^T A K^½ +
 alpha I)^-1 K^½ A^T``, with ``A`` the molecule-atom incidence matrix).
@@ -23,7 +26,9 @@ alpha I)^-1 K^½ A^T``, with ``A`` the molecule-atom incidence matrix).
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.linalg import cho_factor, cho_solve, eigh
+from scipy.linalg import cho_factor, cho_solve, eigh, solve_triangular
+from scipy.linalg.blas import dsyrk, dtrsm
+from scipy.linalg.lapack import dpstrf
 from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -34,32 +39,90 @@ from .base import _BaseAtomKernelRidge, _checked_widths
 from .kernels import summed_atom_kernel
 from .representatives import select_representatives
 
-#: Eigenvalues of the representatives' kernel below this fraction of the largest are
-#: dropped from the Nyström map: they are rounding noise of a positive semi-definite
-#: kernel (two representatives with the same descriptors, say), and the directions
-#: they span change no prediction.
-NYSTROEM_RCOND = 1e-12
-
-#: Values of ``K_nm`` held at once while accumulating the normal equations.
-BLOCK_VALUES = 2**22
+#: Values of ``K_nm`` held at once while accumulating the normal equations. Each
+#: block is one rank-k update of the ``r x r`` matrix ``Φ^T W Φ``, which reads and
+#: writes all of it: blocks of a thousand or more molecules keep that traffic small
+#: against the update's arithmetic.
+BLOCK_VALUES = 2**25
 
 
-def nystroem_map(kernel):
-    """``T`` with ``T T^T`` the pseudo-inverse of a positive semi-definite kernel.
+def element_nystroem_maps(representatives, widths, n_jobs=None):
+    """The Nyström map of the representatives' kernel, one block per element.
+
+    The kernel between atoms of different elements is zero, so the representatives'
+    kernel is block-diagonal by element and so is its Nyström map: each element's
+    block is factorised on its own (``Σ_Z M_Z³ / 3`` operations instead of
+    ``M³ / 3``, ``Σ_Z M_Z²`` values instead of ``M²``). Each block is factorised by
+    Cholesky with complete pivoting (LAPACK ``dpstrf``), stopped at its numerical
+    rank (LAPACK's default tolerance: no remaining pivot above ``M_Z`` times the
+    rounding unit times the largest diagonal value): the first ``r_Z`` pivoted
+    representatives ``S_Z`` span every kernel function of that element's
+    representatives to rounding, ``K_SS = L L^T`` exactly, and the map is
+    ``T_Z = L^-T`` on ``S_Z`` (0 on the representatives left out, which are
+    duplicates to rounding).
 
     Parameters
     ----------
-    kernel : ndarray of shape (M, M)
+    representatives : tuple of (descriptors, molecule, numbers, n_molecules)
+        The representative atoms, each its own molecule.
+    widths : sequence of float
+    n_jobs : int or None
+        Threads of the kernel.
 
     Returns
     -------
-    T : ndarray of shape (M, r)
-        ``U_r Λ_r^(-1/2)`` over the ``r`` eigenvalues above
-        :data:`NYSTROEM_RCOND` times the largest.
+    maps : list of (columns, L)
+        Per element, the kept representatives ``S_Z`` (indices into
+        ``representatives``, in pivot order) and the lower-triangular ``L`` of
+        shape ``(r_Z, r_Z)``, Fortran-ordered, with ``K_SS = L L^T``.
     """
-    eigenvalues, eigenvectors = eigh(kernel)
-    keep = eigenvalues > NYSTROEM_RCOND * eigenvalues[-1]
-    return eigenvectors[:, keep] / np.sqrt(eigenvalues[keep])
+    x, _, numbers, _ = representatives
+    maps = []
+    for element in np.unique(numbers):
+        columns = np.flatnonzero(numbers == element)
+        own = (x[columns], np.arange(len(columns)), numbers[columns], len(columns))
+        kernel = summed_atom_kernel(own, own, widths, n_jobs)
+        # The kernel is symmetric: its transpose is the Fortran-ordered copy that
+        # LAPACK overwrites in place.
+        factor, pivots, rank, info = dpstrf(kernel.T, lower=1, overwrite_a=1)
+        if info < 0:
+            raise RuntimeError(f"dpstrf failed with info={info}")
+        kept = columns[pivots[:rank] - 1]
+        maps.append((kept, np.asfortranarray(np.tril(factor[:rank, :rank]))))
+        del kernel, factor
+    return maps
+
+
+def n_features(maps):
+    """Columns of ``Φ``: the numerical ranks of the elements' blocks together."""
+    return sum(len(columns) for columns, _ in maps)
+
+
+def mapped_kernel(kernel, columns, factor):
+    """``K[:, S] L^-T``: one element's columns of ``Φ`` from its columns of ``K_nm``.
+
+    A triangular solve: half the operations of a product with an explicit ``T``.
+    """
+    # kernel[:, columns] is a C-ordered copy, so its transpose is the Fortran
+    # array that BLAS overwrites: L X = K_S^T, X^T = K_S L^-T.
+    solved = dtrsm(1.0, factor, kernel[:, columns].T, lower=1, overwrite_b=1)
+    return solved.T
+
+
+def apply_map(maps, beta, n_representatives):
+    """``T β``: the coefficients of the representatives from those of ``Φ``.
+
+    Representatives left out of the maps (duplicates to rounding) get 0.
+    """
+    coef = np.zeros(n_representatives)
+    start = 0
+    for columns, factor in maps:
+        stop = start + len(columns)
+        coef[columns] = solve_triangular(
+            factor, beta[start:stop], lower=True, trans="T"
+        )
+        start = stop
+    return coef
 
 
 def molecule_blocks(atoms, n_per_block):
@@ -106,30 +169,32 @@ def sparse_normal_equations(
 
     Returns
     -------
-    T : ndarray of shape (M, r)
-        The Nyström map.
-    gram : ndarray of shape (r, r)
-        ``Φ^T W Φ``.
+    maps : list of (columns, L)
+        The Nyström map, per element (see :func:`element_nystroem_maps`).
+    gram : ndarray of shape (r, r), Fortran order
+        The lower triangle of ``Φ^T W Φ`` (the upper one is not set).
     moment : ndarray of shape (r,)
         ``Φ^T W target``.
     """
-    kernel_mm = summed_atom_kernel(representatives, representatives, widths, n_jobs)
-    T = nystroem_map(kernel_mm)
-    del kernel_mm
+    maps = element_nystroem_maps(representatives, widths, n_jobs)
     # Φ = K_nm T block by block: forming K_nm^T W K_nm first and T^T (.) T after
     # would halve the work, but cancels catastrophically along the kernel's small
     # eigenvalues, where T is large.
-    gram = np.zeros((T.shape[1], T.shape[1]))
-    moment = np.zeros(T.shape[1])
+    r = n_features(maps)
+    gram = np.zeros((r, r), order="F")
+    moment = np.zeros(r)
     with progress_bar(atoms[3], "normal equations", verbose > 0) as advance:
         for rows, features in nystroem_feature_blocks(
-            atoms, representatives, T, widths, n_jobs
+            atoms, representatives, maps, widths, n_jobs
         ):
-            weighted = features * sample_weight[rows, None]
-            gram += weighted.T @ features
-            moment += weighted.T @ target[rows]
+            moment += features.T @ (sample_weight[rows] * target[rows])
+            features *= np.sqrt(sample_weight[rows])[:, None]
+            # A symmetric rank-k update of the lower triangle, in place: half the
+            # operations of a product and no second r x r matrix. features.T is
+            # Fortran-ordered, so BLAS reads it without a copy.
+            gram = dsyrk(1.0, features.T, beta=1.0, c=gram, lower=1, overwrite_c=1)
             advance(len(features))
-    return T, gram, moment
+    return maps, gram, moment
 
 
 def representative_atoms(atoms, indices):
@@ -157,40 +222,54 @@ def molecule_subset(atoms, molecules):
     return x[rows], renumbered, numbers[rows], len(molecules)
 
 
-def nystroem_features(atoms, representatives, T, widths, n_jobs=None):
+def nystroem_features(atoms, representatives, maps, widths, n_jobs=None):
     """``Φ = K_nm T`` of some molecules, computed over blocks of molecules.
 
     Returns
     -------
-    features : ndarray of shape (n_molecules, T.shape[1])
+    features : ndarray of shape (n_molecules, r)
     """
-    features = np.empty((atoms[3], T.shape[1]))
+    features = np.empty((atoms[3], n_features(maps)))
     for rows, block in nystroem_feature_blocks(
-        atoms, representatives, T, widths, n_jobs
+        atoms, representatives, maps, widths, n_jobs
     ):
         features[rows] = block
     return features
 
 
-def nystroem_feature_blocks(atoms, representatives, T, widths, n_jobs=None):
+def nystroem_feature_blocks(atoms, representatives, maps, widths, n_jobs=None):
     """``Φ = K_nm T`` over consecutive blocks of molecules, one block at a time.
+
+    ``T`` is block-diagonal by element (:func:`element_nystroem_maps`): each
+    element's columns of ``K_nm`` go through its own triangular solve, ``Σ_Z r_Z²``
+    operations per molecule instead of the ``2 M r`` of a product with a whole
+    ``T``.
 
     Yields
     ------
     rows : slice
         The block's molecules.
-    features : ndarray of shape (n_block_molecules, T.shape[1])
+    features : ndarray of shape (n_block_molecules, r)
     """
     n_per_block = max(1, BLOCK_VALUES // representatives[3])
+    r = n_features(maps)
     for first, block in molecule_blocks(atoms, n_per_block):
         kernel = summed_atom_kernel(block, representatives, widths, n_jobs)
-        yield slice(first, first + block[3]), kernel @ T
+        features = np.empty((block[3], r))
+        start = 0
+        for columns, factor in maps:
+            stop = start + len(columns)
+            features[:, start:stop] = mapped_kernel(kernel, columns, factor)
+            start = stop
+        del kernel
+        yield slice(first, first + block[3]), features
 
 
 def ridge_solution(gram, moment, alpha):
-    """``β = (gram + alpha I)^-1 moment`` by a Cholesky factorisation.
+    """``β = (gram + alpha I)^-1 moment`` by a Cholesky factorisation, in place.
 
-    ``gram`` is overwritten.
+    Only the lower triangle of ``gram`` is read; it is overwritten by the factor
+    (without a copy when ``gram`` is in Fortran order).
     """
     gram[np.diag_indices_from(gram)] += alpha
     return cho_solve(cho_factor(gram, lower=True, overwrite_a=True), moment)
@@ -202,7 +281,8 @@ def ridge_path(gram, moment, features, alphas):
     Parameters
     ----------
     gram, moment : ndarray
-        ``Φ^T W Φ`` and ``Φ^T W y`` of the training molecules.
+        ``Φ^T W Φ`` (its lower triangle is read; it is overwritten) and
+        ``Φ^T W y`` of the training molecules.
     features : ndarray of shape (n_predicted, r)
         ``Φ`` of the predicted molecules.
     alphas : sequence of float
@@ -211,7 +291,7 @@ def ridge_path(gram, moment, features, alphas):
     -------
     predictions : ndarray of shape (len(alphas), n_predicted)
     """
-    eigenvalues, eigenvectors = eigh(gram)
+    eigenvalues, eigenvectors = eigh(gram, lower=True, overwrite_a=True, driver="evd")
     # Rounding can make the smallest eigenvalues of Φ^T W Φ slightly negative.
     eigenvalues = np.maximum(eigenvalues, 0.0)
     projected = eigenvectors.T @ moment
@@ -259,7 +339,7 @@ class _BaseSparseAtomKernelRidge(_BaseAtomKernelRidge):
         """Choose the representatives among the training atoms and solve the ridge."""
         atoms = self._training_atoms
         self.representatives_, representatives = self._representatives(atoms, rng)
-        T, gram, moment = sparse_normal_equations(
+        maps, gram, moment = sparse_normal_equations(
             atoms,
             representatives,
             residual - self.intercept_,
@@ -268,7 +348,9 @@ class _BaseSparseAtomKernelRidge(_BaseAtomKernelRidge):
             self.n_jobs,
             self.verbose,
         )
-        self.dual_coef_ = T @ ridge_solution(gram, moment, alpha)
+        self.dual_coef_ = apply_map(
+            maps, ridge_solution(gram, moment, alpha), representatives[3]
+        )
         self._reporter().line(f"ridge solved on {len(self.representatives_)} atoms")
         # Predictions read the kernel against the model's atoms: the representatives.
         self._training_atoms = representatives
@@ -281,8 +363,9 @@ class SparseAtomKernelRidge(_BaseSparseAtomKernelRidge):
     The same model of a sum of atomic energies (the same descriptors, dressed atoms
     and atom kernel), with each element's atomic energy expanded on the kernels of
     ``n_representatives`` representative training atoms instead of all of them. The
-    fit costs ``n_atoms x M`` kernel values and ``n_molecules x M²`` multiply-adds,
-    and holds two ``M x M`` matrices; the model keeps the ``M`` representatives.
+    fit costs ``n_atoms x M`` kernel values and about ``0.7 n_molecules x M²``
+    multiply-adds (QM9's proportions of elements), and holds one ``M x M`` matrix
+    and the elements' kernel factors; the model keeps the ``M`` representatives.
     With every training atom representative it is exactly
     :class:`AtomKernelRidge`.
 
@@ -329,7 +412,9 @@ class SparseAtomKernelRidge(_BaseSparseAtomKernelRidge):
         Indices of the representative atoms among the training atoms (in the order
         of :func:`atom_fields`).
     dual_coef_ : ndarray of shape (n_representatives_,)
-        Weight of each representative's kernel in the atomic energies.
+        Weight of each representative's kernel in the atomic energies (0 for a
+        representative whose kernel is, to rounding, a combination of the others'
+        of its element, such as a duplicate).
     n_representatives_ : int
     offset_, scale_ : ndarray of shape (n_fields,)
         The descriptors' offsets and scales.

@@ -173,7 +173,7 @@ n_representatives_, offset_, scale_, n_atoms_fit_
             intercept = np.average(residual[fit], weights=weights[fit])
             held_weight += weights[held].sum()
             for row, candidate in enumerate(candidates):
-                T, gram, moment = sparse_normal_equations(
+                maps, gram, moment = sparse_normal_equations(
                     fit_atoms,
                     representatives,
                     residual[fit] - intercept,
@@ -183,7 +183,7 @@ n_representatives_, offset_, scale_, n_atoms_fit_
                     self.verbose,
                 )
                 features = nystroem_features(
-                    held_atoms, representatives, T, candidate, self.n_jobs
+                    held_atoms, representatives, maps, candidate, self.n_jobs
                 )
                 predicted = intercept + ridge_path(gram, moment, features, alphas)
                 deviation = np.abs(predicted - residual[held]) ** power
