@@ -316,6 +316,8 @@ class FactorizedBilinearRegressor(VersionedPickleMixin, RegressorMixin, BaseEsti
     See Also
     --------
     BilinearRegressor : Full bilinear model with ``K(K+1)/2 + K`` parameters.
+    FactorizedMultilinearRegressor : Products of three or more linear forms as
+        well (``degree=2`` is this model with ``solver="lbfgs"``).
     sklearn.linear_model.Ridge : Linear ridge regression (the linear baseline).
 
     Notes
