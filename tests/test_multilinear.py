@@ -176,8 +176,8 @@ def test_recovers_a_planted_degree_three_model():
 
     assert relative_error(reg, train) < 1e-5
     assert relative_error(reg, test) < 1e-4
-    # The degree-2 restriction is the bilinear model on the same data, and the
-    # third degree is what brings the error down.
+    # The degree-2 restriction does no worse than the bilinear model on the
+    # same data, and the third degree is what brings the error down.
     restricted = FactorizedMultilinearRegressor(
         degree=2, n_components=ranks[0], random_state=0
     )
@@ -185,7 +185,7 @@ def test_recovers_a_planted_degree_three_model():
     restricted, bilinear = (
         _fit_quietly(m, X[train], y[train]) for m in (restricted, bilinear)
     )
-    assert_array_equal(restricted.predict(X[test]), bilinear.predict(X[test]))
+    assert relative_error(restricted, test) <= 1.001 * relative_error(bilinear, test)
     assert relative_error(restricted, test) > 0.1
 
 
@@ -194,24 +194,31 @@ def test_recovers_a_planted_degree_three_model():
     [
         dict(n_components=1),
         dict(n_components=3, alpha_linear=1e-3),
-        dict(n_components=2, alpha=1e-3, fit_intercept=False, tol=1e-10),
+        dict(n_components=2, alpha=1e-3, fit_intercept=False),
     ],
     ids=["R1", "R3-alpha-linear", "R2-no-intercept"],
 )
-def test_degree_two_is_the_factorized_bilinear_model(params):
+def test_degree_two_reaches_the_factorized_bilinear_optimum(params):
     rng = np.random.RandomState(3)
     X = _features(rng, 300, 6)
     y = _planted(rng, X, 0.0, (2,)) + 0.2 * rng.normal(size=300)
     sw = rng.uniform(0.5, 2.0, 300)
-    bilinear = FactorizedBilinearRegressor(random_state=0, **params)
-    multilinear = FactorizedMultilinearRegressor(degree=2, random_state=0, **params)
-    bilinear, multilinear = (_fit_quietly(m, X, y, sw) for m in (bilinear, multilinear))
-    # The same start, objective and iterations: the same numbers.
-    assert multilinear.n_iter_ == bilinear.n_iter_
-    assert_array_equal(multilinear.predict(X), bilinear.predict(X))
-    (components,) = multilinear.components_
-    assert_allclose(components[:, 0], bilinear.components_alpha_, rtol=1e-12)
-    assert_allclose(components[:, 1], bilinear.components_beta_, rtol=1e-12)
+    converged = dict(tol=1e-10, max_iter=5000, random_state=0, **params)
+    bilinear = FactorizedBilinearRegressor(**converged)
+    multilinear = FactorizedMultilinearRegressor(degree=2, **converged)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        bilinear.fit(X, y, sample_weight=sw)
+        multilinear.fit(X, y, sample_weight=sw)
+    # The same objective from another start (moments, not a bilinear fit): the
+    # same minimiser.
+    X_new = _features(rng, 100, 6)
+    assert_allclose(
+        multilinear.predict(X_new),
+        bilinear.predict(X_new),
+        rtol=1e-6,
+        atol=1e-6 * y.std(),
+    )
 
 
 # The estimator's contract

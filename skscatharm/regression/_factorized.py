@@ -317,7 +317,7 @@ class FactorizedBilinearRegressor(VersionedPickleMixin, RegressorMixin, BaseEsti
     --------
     BilinearRegressor : Full bilinear model with ``K(K+1)/2 + K`` parameters.
     FactorizedMultilinearRegressor : Products of three or more linear forms as
-        well (``degree=2`` is this model with ``solver="lbfgs"``).
+        well (``degree=2`` is this model's objective, from another start).
     sklearn.linear_model.Ridge : Linear ridge regression (the linear baseline).
 
     Notes

@@ -12,9 +12,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._persistence import VersionedPickleMixin
 from .._verbose import Reporter
+from ._bilinear_solvers import _weighted_outer
 from ._factor_lbfgs import _WhitenedFactorProblem
-from ._factorized import _balance
-from ._factorized import _initial_point as _bilinear_initial_point
+from ._factorized import _balance, _initial_factors
 from ._preprocessing import _check_fit_inputs, _Standardization
 
 # Power iterations of the start of each component of degree 3 or more; each is
@@ -124,30 +124,51 @@ def _symmetric_start(U, p, residual, degree, n_components, rng):
     return vs, lams, residual
 
 
-def _initial_point(problem, Z, y, sw, alphas, alpha_linear, fit_intercept, rng):
-    """Optimiser vector to start from.
+def _moment_start(U, p, residual, n_components, rng):
+    """Degree-2 factors (whitened) from the residual's second moments.
 
-    Degree 2: the start of :class:`FactorizedBilinearRegressor` (eigenpairs of a
-    bilinear fit).  Each higher degree, component by component, from the
-    residual left by the degree-2 start: a power
-    iteration gives ``lam (v . u)^d`` (:func:`_symmetric_start`), i.e. ``d``
-    equal factors of norm ``|lam|^(1/d)`` (the sign on the first), plus a random
-    perturbation that makes the factors of one product differ.
+    For white Gaussian ``u`` and ``r = u^T A u``, Stein's identity gives ``sum_i
+    p_i r_i (u_i u_i^T - I) = 2 A`` in expectation (the principal Hessian
+    directions of Li, 1992), whatever the linear part: half that matrix is the
+    estimate of the interactions, split into factors as in
+    :class:`FactorizedBilinearRegressor` (largest eigenpairs, small random
+    perturbation).  Their product is then scaled by its least-squares factor (the
+    features are not Gaussian).  Unlike a bilinear ridge fit, this moment estimate
+    does not spread over the directions of the features that carry little
+    variance, which whitening has scaled up.  Returns the factors and the
+    residual they leave.
     """
-    shape = problem.shape
-    factors = [np.zeros((d, R, Z.shape[1])) for d, R in shape]
-    if shape[0][1] > 0:
-        alpha_f, beta_f = _bilinear_initial_point(
-            Z, y, sw, alphas[0], alpha_linear, shape[0][1], fit_intercept, rng
-        )
-        factors[0] = np.stack([alpha_f, beta_f])
-    x = problem.to_whitened(factors)
-    if not any(R for _, R in shape[1:]):
-        return x
+    moments = _weighted_outer(U, p * residual)
+    moments[np.diag_indices_from(moments)] -= p @ residual
+    alpha_f, beta_f = _initial_factors(0.5 * moments, n_components, rng)
+    products = np.einsum("ir,ir->i", U @ alpha_f.T, U @ beta_f.T)
+    norm = p @ (products * products)
+    scale = float((p * residual) @ products) / norm if norm > 0 else 0.0
+    alpha_f *= np.sign(scale) * np.sqrt(abs(scale))
+    beta_f *= np.sqrt(abs(scale))
+    return alpha_f, beta_f, residual - scale * products
+
+
+def _initial_point(problem, rng):
+    """Optimiser vector to start from, degree by degree from the residual.
+
+    The residual of the linear fit alone, then: degree 2 from its second
+    moments (:func:`_moment_start`); each higher degree ``d`` from what is left,
+    product by product: a power iteration on the moment tensor of order ``d``
+    gives ``lam (v . u)^d`` (:func:`_symmetric_start`), i.e. ``d`` equal factors
+    of norm ``|lam|^(1/d)`` (the sign on the first), plus a random perturbation
+    that makes the factors of one product differ.
+    """
+    x = np.zeros(problem.n_rows * problem.m)
     residual = problem.evaluate(x)[3]
     F = x.reshape(problem.n_rows, problem.m)
-    start = 2 * shape[0][1]
-    for d, R in shape[1:]:
+    (_, R2), *higher = problem.shape
+    if R2:
+        F[:R2], F[R2 : 2 * R2], residual = _moment_start(
+            problem.U, problem.p, residual, R2, rng
+        )
+    start = 2 * R2
+    for d, R in higher:
         vs, lams, residual = _symmetric_start(problem.U, problem.p, residual, d, R, rng)
         for r, (v, lam) in enumerate(zip(vs, lams, strict=True)):
             size = abs(lam) ** (1.0 / d)
@@ -156,7 +177,7 @@ def _initial_point(problem, Z, y, sw, alphas, alpha_linear, fit_intercept, rng):
             rows += _HIGHER_NOISE * size * rng.standard_normal(rows.shape)
             F[start + r : start + d * R : R] = rows
         start += d * R
-    return F.ravel()
+    return x
 
 
 def _fit_lbfgs(
@@ -185,7 +206,7 @@ def _fit_lbfgs(
     if problem.m == 0:  # no feature varies: the model is the intercept alone
         factors = [np.zeros((d, R, K)) for d, R in shape]
         return factors, np.zeros(K), 0.0, 0, True, ""
-    x0 = _initial_point(problem, Z, y, sw, alphas, alpha_linear, fit_intercept, rng)
+    x0 = _initial_point(problem, rng)
     result = problem.minimize(x0, max_iter, tol, report)
     coef = problem.evaluate(result.x)[2]
     factors = [_balance_products(group) for group in problem.from_whitened(result.x)]
@@ -214,9 +235,9 @@ class FactorizedMultilinearRegressor(
     Parameters
     ----------
     degree : int, default=3
-        Highest degree ``D`` of the products (at least 2).  ``degree=2`` is
-        :class:`FactorizedBilinearRegressor` with ``solver="lbfgs"``: the same
-        objective, start and iterations.
+        Highest degree ``D`` of the products (at least 2).  ``degree=2`` is the
+        model and objective of :class:`FactorizedBilinearRegressor`, from
+        another start (see Notes).
 
     n_components : int or array-like of int, default=1
         Number ``R_d`` of products of each degree: one int for every degree, or
@@ -325,11 +346,16 @@ class FactorizedMultilinearRegressor(
     ``O(n K sum_d d R_d)`` time per evaluation and ``O(n (K + sum_d d R_d))``
     memory.
 
-    The start: the degree-2 factors as in :class:`FactorizedBilinearRegressor`
-    (eigenpairs of a :class:`BilinearRegressor` fit); then each product of
-    higher degree in turn from the residual left so far, by a power iteration
-    on the weighted moment tensor ``sum_i p_i r_i z_i^(x d)`` (applied, never
-    formed); then a small random perturbation.
+    The start, degree by degree from the residual of the linear part: the
+    degree-2 factors from the largest eigenpairs of the residual's weighted
+    second moments in the whitened coordinates (by Stein's identity, twice the
+    interaction matrix for Gaussian features: the principal Hessian directions),
+    scaled by least squares; then each product of higher degree in turn from
+    the residual left so far, by a power iteration on the weighted moment tensor
+    ``sum_i p_i r_i u_i^(x d)`` (applied, never formed); then a random
+    perturbation.  Unlike the bilinear ridge fit that starts
+    :class:`FactorizedBilinearRegressor`, these moments do not overfit the
+    directions of small variance, and cost ``O(n K^2)`` once.
 
     The problem is not convex.  The factors are identifiable only up to
     permuting the factors of a product and the products of a degree, and
