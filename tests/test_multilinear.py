@@ -373,3 +373,19 @@ def test_pickle_round_trip():
     reg = _fit_quietly(clone(MODELS[0]), X, y)
     restored = pickle.loads(pickle.dumps(reg))
     assert_array_equal(restored.predict(X), reg.predict(X))
+
+
+def test_without_products_it_is_ridge_on_the_standardised_data():
+    rng = np.random.RandomState(13)
+    X = _features(rng, 80, 4)
+    y = X @ rng.normal(size=4) + rng.normal(size=80)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        reg = FactorizedMultilinearRegressor(n_components=(0, 0), alpha_linear=2.0)
+        reg.fit(X, y)
+    assert reg.n_iter_ == 0
+    # Independent reference: ridge, penalty 2, on the standardised data.
+    Z = (X - X.mean(0)) / X.std(0)
+    t = (y - y.mean()) / y.std()
+    b = np.linalg.solve(Z.T @ Z + 2.0 * np.eye(4), Z.T @ t)
+    assert_allclose(reg.predict(X), y.mean() + y.std() * (Z @ b), rtol=1e-10)

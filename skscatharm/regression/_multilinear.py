@@ -207,15 +207,24 @@ def _fit_lbfgs(
         factors = [np.zeros((d, R, K)) for d, R in shape]
         return factors, np.zeros(K), 0.0, 0, True, ""
     x0 = _initial_point(problem, rng)
-    result = problem.minimize(x0, max_iter, tol, report)
-    coef = problem.evaluate(result.x)[2]
-    factors = [_balance_products(group) for group in problem.from_whitened(result.x)]
+    if problem.n_rows:
+        result = problem.minimize(x0, max_iter, tol, report)
+        x, n_iter, converged, message = (
+            result.x,
+            int(result.nit),
+            result.status == 0,
+            result.message,
+        )
+    else:  # no products: the linear part alone, solved exactly
+        x, n_iter, converged, message = x0, 0, True, ""
+    coef = problem.evaluate(x)[2]
+    factors = [_balance_products(group) for group in problem.from_whitened(x)]
     b = problem.linear_coefficients(coef)
     b0 = 0.0
     if fit_intercept:
         p = sw / sw.sum()
         b0 = float(p @ (y - _multilinear_predict(Z, factors, b, 0.0)))
-    return factors, b, b0, int(result.nit), result.status == 0, result.message
+    return factors, b, b0, n_iter, converged, message
 
 
 class FactorizedMultilinearRegressor(
