@@ -8,7 +8,7 @@ Reads features already computed for some QM9 molecules (an ``.npy`` of shape
 - ``bilinear``: ``FactorizedBilinearRegressor``,
 - ``trilinear``: ``FactorizedMultilinearRegressor(degree=3)``,
 
-each factorised model with its ``alpha`` chosen by 3-fold inner cross-validation
+each factorised model with its ``alpha`` chosen (``--alphas``) by 3-fold inner cross-validation
 on the training folds (``GridSearchCV``); the ranks and ``alpha_linear`` are fixed
 beforehand.  Prints the MAE per fold, mean and standard deviation, and the time
 per outer fold.
@@ -33,16 +33,14 @@ from sklearn.preprocessing import StandardScaler
 
 from skscatharm import FactorizedBilinearRegressor, FactorizedMultilinearRegressor
 
-ALPHAS = [1e-2, 1e-1, 1.0]
 
-
-def models(n_bilinear, n_trilinear, alpha_linear):
+def models(n_bilinear, n_trilinear, alpha_linear, alphas):
     """The three models, fresh for each outer fold."""
 
     def search(estimator):
         return GridSearchCV(
             estimator,
-            {"alpha": ALPHAS},
+            {"alpha": alphas},
             cv=KFold(3, shuffle=True, random_state=0),
             scoring="neg_mean_absolute_error",
         )
@@ -75,6 +73,13 @@ def main():
     parser.add_argument("--n-bilinear", type=int, default=8)
     parser.add_argument("--n-trilinear", type=int, default=4)
     parser.add_argument("--alpha-linear", type=float, default=1e-6)
+    parser.add_argument(
+        "--alphas",
+        type=float,
+        nargs="+",
+        default=[1e-2, 1e-1, 1.0, 10.0],
+        help="candidate penalties of the products (inner CV)",
+    )
     args = parser.parse_args()
 
     X = np.load(args.features)
@@ -83,7 +88,7 @@ def main():
         y = archive[args.target][rows].astype(np.float64)
     print(
         f"{len(y)} QM9 molecules, {X.shape[1]} coefficients, target {args.target}; "
-        f"{args.folds} shuffled folds (seed 0); alpha in {ALPHAS} by 3-fold inner CV; "
+        f"{args.folds} shuffled folds (seed 0); alpha in {args.alphas} by 3-fold inner CV; "
         f"n_components bilinear {args.n_bilinear}, trilinear "
         f"({args.n_bilinear}, {args.n_trilinear}); alpha_linear {args.alpha_linear:g}"
     )
@@ -92,7 +97,7 @@ def main():
         KFold(args.folds, shuffle=True, random_state=0).split(X)
     ):
         for name, model in models(
-            args.n_bilinear, args.n_trilinear, args.alpha_linear
+            args.n_bilinear, args.n_trilinear, args.alpha_linear, args.alphas
         ).items():
             start = time.process_time()
             with warnings.catch_warnings():
