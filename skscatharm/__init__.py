@@ -19,13 +19,18 @@ from ._persistence import InconsistentVersionWarning
 from ._select import SelectIntegralPowers, SelectWavelets
 from ._transformer import SolidHarmonicScattering
 from ._version import __version__
-from .regression import BilinearRegressor, FactorizedBilinearRegressor
+from .regression import (
+    BilinearRegressor,
+    FactorizedBilinearRegressor,
+    FactorizedMultilinearRegressor,
+)
 
 __all__ = [
     "AtomKernelRidge",
     "AtomKernelRidgeCV",
     "BilinearRegressor",
     "FactorizedBilinearRegressor",
+    "FactorizedMultilinearRegressor",
     "InconsistentVersionWarning",
     "PerAtomRegressor",
     "SelectIntegralPowers",

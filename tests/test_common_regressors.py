@@ -2,7 +2,11 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skscatharm.regression import BilinearRegressor, FactorizedBilinearRegressor
+from skscatharm.regression import (
+    BilinearRegressor,
+    FactorizedBilinearRegressor,
+    FactorizedMultilinearRegressor,
+)
 
 
 @parametrize_with_checks(
@@ -21,6 +25,19 @@ from skscatharm.regression import BilinearRegressor, FactorizedBilinearRegressor
         FactorizedBilinearRegressor(n_components=2, fit_intercept=False),
         FactorizedBilinearRegressor(solver="als"),
         FactorizedBilinearRegressor(n_components=2, alpha_linear=1e-3),
+        FactorizedMultilinearRegressor(),
+        # Per-degree ranks and penalties, products of three factors only.  A
+        # weak penalty makes the objective flat near its minimum: the weighted
+        # and the repeated fits of check_sample_weight_equivalence reach the
+        # same minimiser to 1e-7 only with a tight tol.
+        FactorizedMultilinearRegressor(
+            n_components=(0, 2),
+            alpha=(1.0, 0.1),
+            fit_intercept=False,
+            tol=1e-10,
+            max_iter=2000,
+        ),
+        FactorizedMultilinearRegressor(degree=4, n_components=(1, 1, 1)),
     ]
 )
 def test_sklearn_compatible_estimator(estimator, check, monkeypatch):

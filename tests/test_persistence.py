@@ -232,6 +232,7 @@ def test_every_estimator_of_the_package_is_listed():
         "AtomKernelRidgeCV",
         "BilinearRegressor",
         "FactorizedBilinearRegressor",
+        "FactorizedMultilinearRegressor",
         "PerAtomRegressor",
         "SelectIntegralPowers",
         "SelectWavelets",

@@ -4,7 +4,6 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.optimize
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -19,8 +18,8 @@ from ._bilinear_solvers import (
     _solve_cg,
     _solve_dual,
     _solve_primal,
-    _weighted_outer,
 )
+from ._factor_lbfgs import _WhitenedFactorProblem
 from ._normal_equations import _solve_normal_equations
 from ._preprocessing import _check_fit_inputs, _Standardization
 
@@ -30,11 +29,6 @@ _INIT_CG_ITER = 10
 _INIT_CG_TOL = 1e-3
 # Relative size of the random perturbation of the initial factors.
 _INIT_NOISE = 1e-2
-# L-BFGS-B's relative-reduction stop, ``f_k - f_{k+1} <= ftol * max(|f|, 1)``:
-# the scaled objective is below 1, so any positive ftol would act as an absolute
-# threshold far above its rounding error and stop at gradients of about
-# sqrt(ftol); 0 stops only when the objective no longer decreases at all.
-_FTOL = 0.0
 
 
 def _initial_factors(A, n_components, rng):
@@ -180,28 +174,6 @@ def _fit_als(
     return alpha_f, beta_f, b, b0, n_iter, converged, ""
 
 
-def _whitened_basis(Z, p, alpha):
-    """Rotation and scaling that make L-BFGS well conditioned.
-
-    Returns ``V, root, eig`` with ``V`` (K x m) the eigenvectors of the
-    weighted second-moment matrix ``C = Z^T diag(p) Z`` whose eigenvalues
-    ``eig`` are above rounding level, and ``root = sqrt(eig + alpha)``.  In the
-    coordinates ``u = (z V) / root`` the data are white (up to the penalty),
-    which is what a first-order method needs: scattering coefficients are
-    strongly correlated, so ``C`` has a condition number of 1e8 or more.  The
-    directions left out carry no data (``z.v = 0`` for every sample, to
-    rounding); the exact minimiser has no component along them when
-    ``alpha > 0`` (its gradient lies in the row space of ``Z``), and when
-    ``alpha = 0`` they do not change the objective.
-    """
-    C = _weighted_outer(Z, p)
-    eig, V = np.linalg.eigh(0.5 * (C + C.T))
-    top = eig.max() if eig.size else 0.0
-    keep = eig > max(Z.shape[1] * np.finfo(np.float64).eps * top, 0.0)
-    eig, V = eig[keep], V[:, keep]
-    return V, np.sqrt(eig + alpha), eig
-
-
 def _fit_lbfgs(
     Z,
     y,
@@ -218,91 +190,33 @@ def _fit_lbfgs(
     """L-BFGS on the factors, with the linear part and intercept eliminated.
 
     ``report(n_iter, objective, last)``, when given, is called after every
-    L-BFGS iteration (``last`` is never set: L-BFGS-B says it stopped only on
-    return, and the caller reports the end).
-
-    The objective is divided by the total weight ``W`` (same minimiser; it makes
-    ``tol`` an absolute gradient tolerance on a problem of unit scale, as in
-    scikit-learn's other L-BFGS fits).  For fixed factors the best ``(b, b0)``
-    is a ridge solve which, in the eigenbasis of the feature second moments, is
-    diagonal; it is done exactly inside every evaluation (variable projection),
-    and by the envelope theorem the gradient of this reduced objective is the
-    partial gradient in the factors.  So L-BFGS only sees the ``2 R m``
-    (``m <= K``) whitened factor coordinates, and the linear part, whose
-    conditioning is the worst (``alpha_linear`` is often tiny), never slows it
-    down.  Each evaluation costs ``O(n R K)``.
+    L-BFGS iteration.  The reduced objective, its whitened coordinates and
+    gradient are those of :class:`._factor_lbfgs._WhitenedFactorProblem` with
+    one group of degree 2; each evaluation costs ``O(n R K)``.
 
     Returns factors, ``b``, ``b0`` (standardised units), n_iter, converged and
     L-BFGS-B's stopping message.
     """
     K = Z.shape[1]
     R = n_components
-    W = sw.sum()
-    p = sw / W
-    lam, lam_lin = alpha / W, alpha_linear / W
     alpha_f, beta_f = _initial_point(
         Z, y, sw, alpha, alpha_linear, n_components, fit_intercept, rng
     )
-    V, root, eig = _whitened_basis(Z, p, lam)
-    m = V.shape[1]
-    y_c = y - p @ y if fit_intercept else y
-    if m == 0:  # no feature varies: the model is the intercept alone
+    problem = _WhitenedFactorProblem(
+        Z, y, sw, [(2, R)], [alpha], alpha_linear, fit_intercept
+    )
+    if problem.m == 0:  # no feature varies: the model is the intercept alone
         zeros = np.zeros((R, K))
         return zeros, zeros.copy(), np.zeros(K), 0.0, 0, True, ""
-    U = Z @ V
-    U /= root
-    if fit_intercept:
-        U -= p @ U  # zero to rounding already; exact centring keeps b0 separate
-    pen = lam / root**2  # penalty lam * ||a||^2 in the whitened coordinates
-    # Ridge for the linear part in these coordinates: U^T diag(p) U = diag(eig
-    # / root^2), penalty lam_lin * ||coef / root||^2 (every kept eig is > 0).
-    gain = root**2 / (eig + lam_lin)
-
-    def reduced(x):
-        F = x.reshape(2 * R, m)  # rows: alpha_r then beta_r (whitened)
-        P = U @ F.T
-        q = np.einsum("ir,ir->i", P[:, :R], P[:, R:])
-        r = y_c - q
-        if fit_intercept:
-            r -= p @ r
-        coef = gain * (U.T @ (p * r))
-        r -= U @ coef
-        pr = p * r
-        lin = coef / root
-        value = pr @ r + pen @ (F * F).sum(0) + lam_lin * (lin @ lin)
-        # d/dalpha_r = -2 sum_i p_i r_i (beta_r.u_i) u_i + 2 pen alpha_r, etc.
-        swapped = np.hstack([P[:, R:], P[:, :R]])
-        grad = -2.0 * (swapped * pr[:, None]).T @ U + 2.0 * pen * F
-        return value, grad.ravel(), coef
-
-    x0 = np.vstack([alpha_f @ V, beta_f @ V]) * root
-    n_iter = [0]
-
-    def callback(intermediate_result):
-        n_iter[0] += 1
-        report(n_iter[0], intermediate_result.fun, False)
-
-    result = scipy.optimize.minimize(
-        lambda x: reduced(x)[:2],
-        x0.ravel(),
-        jac=True,
-        method="L-BFGS-B",
-        options={
-            "maxiter": max_iter,
-            "maxfun": 10 * max_iter,
-            "gtol": tol,
-            "ftol": _FTOL,
-            "maxls": 50,
-        },
-        callback=None if report is None else callback,
-    )
-    _, _, coef = reduced(result.x)
-    F = result.x.reshape(2 * R, m) / root
-    alpha_f, beta_f = F[:R] @ V.T, F[R:] @ V.T
+    x0 = problem.to_whitened([np.stack([alpha_f, beta_f])])
+    result = problem.minimize(x0, max_iter, tol, report)
+    coef = problem.evaluate(result.x)[2]
+    ((alpha_f, beta_f),) = problem.from_whitened(result.x)
     alpha_f, beta_f = _balance(alpha_f, beta_f)
-    b = (coef / root) @ V.T
+    b = problem.linear_coefficients(coef)
     b0 = 0.0
     if fit_intercept:
+        p = sw / sw.sum()
         b0 = float(p @ (y - _factorized_predict(Z, alpha_f, beta_f, b, 0.0)))
     return alpha_f, beta_f, b, b0, int(result.nit), result.status == 0, result.message
 
@@ -402,6 +316,8 @@ class FactorizedBilinearRegressor(VersionedPickleMixin, RegressorMixin, BaseEsti
     See Also
     --------
     BilinearRegressor : Full bilinear model with ``K(K+1)/2 + K`` parameters.
+    FactorizedMultilinearRegressor : Products of three or more linear forms as
+        well (``degree=2`` is this model's objective, from another start).
     sklearn.linear_model.Ridge : Linear ridge regression (the linear baseline).
 
     Notes

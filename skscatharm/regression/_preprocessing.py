@@ -137,11 +137,44 @@ class _Standardization:
             )
         return y
 
-    def root_ratio(self):
-        """``sqrt(y_scale) / x_scale`` in original units (the factors' scaling)."""
-        half, odd = divmod(self.y_exponent, 2)
-        root = np.sqrt(self.y_scale * 2.0**odd) / self.x_scale
-        return _finite_in_units(np.ldexp(root, half - self.x_exponent), scaling=self)
+    def root_ratio(self, degree=2):
+        """``y_scale**(1/degree) / x_scale`` in original units (the factors' scaling).
+
+        A product of ``degree`` factors on the standardised features, times the
+        target's scale, is the product of the same factors times this ratio on
+        ``x - x_mean``.
+        """
+        whole, rest = divmod(self.y_exponent, degree)
+        if degree == 2:
+            root = np.sqrt(self.y_scale * 2.0**rest)
+        else:
+            root = (self.y_scale * 2.0**rest) ** (1.0 / degree)
+        root = root / self.x_scale
+        return _finite_in_units(
+            np.ldexp(root, whole - self.x_exponent),
+            scaling=self,
+            degree=None if degree == 2 else degree,
+        )
+
+    def linear_to_original_units(self, b, b0):
+        """Map ``b.z + b0`` on standardised data back to ``b'.x + b0'``.
+
+        A ValueError names the scales when they do not fit in float64.
+        """
+        exponents = self.y_exponent - self.x_exponent
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+            b_orig = np.ldexp(self.y_scale * b / self.x_scale, exponents)
+            x_mean = np.ldexp(self.x_mean, self.x_exponent)
+            b0_orig = float(
+                np.ldexp(self.y_mean + self.y_scale * b0, self.y_exponent)
+                - b_orig @ x_mean
+            )
+        _finite_in_units(b_orig, b0_orig, scaling=self, degree=1)
+        return b_orig, b0_orig
+
+    def mean(self):
+        """The weighted feature means in original units (zeros without intercept)."""
+        return np.ldexp(self.x_mean, self.x_exponent)
 
     def to_original_units(self, A, b, b0):
         """Map ``z^T A z + b.z + b0`` on standardised data back to original units.
@@ -170,8 +203,13 @@ class _Standardization:
         return A_orig, b_orig, b0_orig
 
 
-def _finite_in_units(*arrays, scaling=None):
-    """Check that coefficients in the user's units are finite (ValueError if not)."""
+def _finite_in_units(*arrays, scaling=None, degree=None):
+    """Check that coefficients in the user's units are finite (ValueError if not).
+
+    ``degree``, when given, is that of the coefficients' terms (a factor of a
+    product of ``degree`` linear forms, or 1 for the linear part), which the
+    message quotes; otherwise they are those of a quadratic form.
+    """
     if all(np.all(np.isfinite(a)) for a in arrays):
         return arrays[0] if len(arrays) == 1 else arrays
     detail = ""
@@ -180,8 +218,19 @@ def _finite_in_units(*arrays, scaling=None):
             f" (features at scales 2**{scaling.x_exponent.min()} to "
             f"2**{scaling.x_exponent.max()}, target at scale 2**{scaling.y_exponent})"
         )
+    if degree is None:
+        cause = (
+            "a quadratic coefficient is of the order of the target's scale over "
+            "the square of the features'"
+        )
+    elif degree == 1:
+        cause = "a linear coefficient is of the order of the target's scale over the features'"
+    else:
+        cause = (
+            f"a factor of a product of {degree} is of the order of the target's scale "
+            f"to the power 1/{degree} over the features'"
+        )
     raise ValueError(
         "the fitted model's coefficients in the units of X and y overflow float64"
-        f"{detail}: a quadratic coefficient is of the order of the target's scale "
-        "over the square of the features'. Rescale X (or y) towards unit scale."
+        f"{detail}: {cause}. Rescale X (or y) towards unit scale."
     )
