@@ -23,11 +23,13 @@ alpha I)^-1 K^½ A^T``, with ``A`` the molecule-atom incidence matrix).
 from numbers import Integral, Real
 
 import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
 from scipy.linalg import cho_factor, cho_solve, eigh
 from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight
+from threadpoolctl import threadpool_limits
 
 from .._core.progress import progress_bar
 from .base import _BaseAtomKernelRidge, _checked_widths
@@ -59,7 +61,9 @@ def nystroem_map(kernel):
     """
     eigenvalues, eigenvectors = eigh(kernel)
     keep = eigenvalues > NYSTROEM_RCOND * eigenvalues[-1]
-    return eigenvectors[:, keep] / np.sqrt(eigenvalues[keep])
+    # In C order, the layout every transport to a worker keeps: a product with
+    # the other layout is another BLAS path, which rounds differently.
+    return np.ascontiguousarray(eigenvectors[:, keep] / np.sqrt(eigenvalues[keep]))
 
 
 def molecule_blocks(atoms, n_per_block):
@@ -100,7 +104,7 @@ def sparse_normal_equations(
     widths : sequence of float
         The kernel is the mean of the Gaussians of these widths.
     n_jobs : int or None
-        Threads of the kernel.
+        Workers of the kernel (joblib).
     verbose : int
         Progress bar over the molecules when > 0.
 
@@ -175,6 +179,11 @@ def nystroem_features(atoms, representatives, T, widths, n_jobs=None):
 def nystroem_feature_blocks(atoms, representatives, T, widths, n_jobs=None):
     """``Φ = K_nm T`` over consecutive blocks of molecules, one block at a time.
 
+    The blocks are computed through joblib (threads by default, the backend of a
+    :func:`joblib.parallel_config` context otherwise, Dask's included) and come
+    back in block order, so that sums over them do not depend on who computed a
+    block.
+
     Yields
     ------
     rows : slice
@@ -182,9 +191,29 @@ def nystroem_feature_blocks(atoms, representatives, T, widths, n_jobs=None):
     features : ndarray of shape (n_block_molecules, T.shape[1])
     """
     n_per_block = max(1, BLOCK_VALUES // representatives[3])
-    for first, block in molecule_blocks(atoms, n_per_block):
-        kernel = summed_atom_kernel(block, representatives, widths, n_jobs)
-        yield slice(first, first + block[3]), kernel @ T
+    blocks = list(molecule_blocks(atoms, n_per_block))
+    # The representatives and T are the same objects in every task: joblib's Dask
+    # backend sends each to the cluster once.
+    features_in_order = Parallel(
+        n_jobs=effective_n_jobs(n_jobs), prefer="threads", return_as="generator"
+    )(
+        delayed(_block_features)(*block, *representatives, T, widths)
+        for _, block in blocks
+    )
+    for (first, block), features in zip(blocks, features_in_order, strict=True):
+        yield slice(first, first + block[3]), features
+
+
+def _block_features(x, molecule, numbers, n_molecules, *representatives_and_map):
+    """``K_nm T`` of one block of molecules (arguments flattened for joblib)."""
+    *representatives, T, widths = representatives_and_map
+    kernel = summed_atom_kernel(
+        (x, molecule, numbers, n_molecules), tuple(representatives), widths, n_jobs=1
+    )
+    # One BLAS thread and C order wherever the block is computed: the rounding
+    # must not depend on where it ran.
+    with threadpool_limits(1):
+        return kernel @ np.ascontiguousarray(T)
 
 
 def ridge_solution(gram, moment, alpha):
@@ -303,10 +332,11 @@ class SparseAtomKernelRidge(_BaseSparseAtomKernelRidge):
     sigma, J, L, channels, sigma_0, eps
         The descriptors' parameters, as in :class:`AtomKernelRidge`.
     n_jobs : int or None, default=None
-        Threads that compute the atom kernel over blocks of atom pairs, as in
-        :class:`AtomKernelRidge` (joblib's convention: None is 1 unless in a
-        :func:`joblib.parallel_config` context, -1 all cores); the result does not
-        depend on it.
+        Workers that compute the atom fields and the atom kernel over blocks of
+        molecules, as in :class:`AtomKernelRidge` (threads, or the workers of a
+        :func:`joblib.parallel_config` context's backend, Dask's included;
+        joblib's convention: None is 1 unless in such a context, -1 all cores);
+        the result does not depend on it, nor on the backend.
     random_state : int, RandomState instance or None, default=None
         Seeds the choice of representatives (the first atom of the farthest-point
         sampling, or the random draw), the only randomness of the fit; None uses
