@@ -168,3 +168,21 @@ def test_a_grid_search_over_a_pipeline_runs_on_the_cluster(client, qm7):
         search.cv_results_["mean_test_score"], expected.cv_results_["mean_test_score"]
     )
     np.testing.assert_array_equal(search.predict(X), expected.predict(X))
+
+
+def test_the_command_featurizes_on_the_cluster(client, qm7, tmp_path, backends_used):
+    from skscatharm.cli import main
+
+    X = qm7[0][:6]
+    path = tmp_path / "molecules.npz"
+    np.savez(path, Z=X[:, :, 0].astype(np.int8), R=X[:, :, 1:])
+    output = tmp_path / "features.npy"
+    options = ["--sigma", "0.5", "--J", "1", "--L", "1", "--oversampling", "2"]
+    address = client.scheduler.address
+    status = main(
+        ["featurize", str(path), "-o", str(output), "--scheduler", address, *options]
+    )
+    assert status == 0
+    assert backends_used == ["DaskDistributedBackend"]
+    expected = SolidHarmonicScattering(n_jobs=1, **CHEAP).fit_transform(X)
+    np.testing.assert_array_equal(np.load(output), expected)
