@@ -10,10 +10,16 @@ machine's load falls on both. Both pools are started and warmed up (workers
 imported, one small transform) before the clock runs; the cluster's start is
 reported apart. The two results must be identical.
 
-Printed: each block's two times and their ratio, the totals and their ratio (Dask
-over loky), the per-molecule cost in core-seconds (loky), Dask's extra cost per task
-(its extra wall time times the workers, over the tasks it ran), and the projected
-time for all of QM9 on a 64-core cluster from those two numbers.
+On a machine shared with other work, wall times measure the load as much as the
+engine, so CPU time is measured too: of the worker processes (every child process
+of this one, process by process: only the pool at work is busy) and of this
+process (which holds the Dask scheduler and the client, or loky's dispatch).
+
+Printed: each block's wall and CPU times and the ratios, the totals; the
+per-molecule cost in CPU seconds (loky's workers), Dask's extra CPU per task on the
+workers and in the scheduler's process, and the projected wall time for all of QM9
+on a 64-core cluster: the workers' CPU (molecules plus Dask's per-task extra) spread
+over 64 cores, or the scheduler's per-task CPU in series if that is longer.
 
 Usage: python -m benchmarks.scaling.dask_overhead --data ../shared/data --n 5000
     [--blocks 4] [--oversampling auto] [--tail-tolerance 1e-5]
@@ -26,6 +32,7 @@ from pathlib import Path
 
 import joblib
 import numpy as np
+import psutil
 
 from skscatharm import SolidHarmonicScattering, pack_molecules
 from skscatharm._core.dispatch import CHUNK_BATCHES
@@ -50,12 +57,34 @@ def n_tasks(n_molecules, n_workers):
     return min(n_molecules, max(4 * n_workers, math.ceil(n_molecules / CHUNK_BATCHES)))
 
 
+def cpu_seconds():
+    """CPU seconds (user + system) of each child process, by pid, and of this one."""
+    children = {}
+    for child in psutil.Process().children(recursive=True):
+        try:
+            times = child.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        children[child.pid] = times.user + times.system
+    own = psutil.Process().cpu_times()
+    return children, own.user + own.system
+
+
 def timed_transform(transformer, X, backend):
-    """Wall seconds and result of ``transformer.transform(X)`` under ``backend``."""
+    """Wall seconds, workers' and own CPU seconds, and ``transformer.transform(X)``
+    under ``backend``."""
+    children_before, own_before = cpu_seconds()
     with joblib.parallel_config(backend=backend, n_jobs=N_WORKERS):
         start = time.perf_counter()
         features = transformer.transform(X)
-    return time.perf_counter() - start, features
+        wall = time.perf_counter() - start
+    children_after, own_after = cpu_seconds()
+    # A process started during the call (a replaced worker) counts whole.
+    workers = sum(
+        seconds - children_before.get(pid, 0.0)
+        for pid, seconds in children_after.items()
+    )
+    return {"wall": wall, "workers": workers, "own": own_after - own_before}, features
 
 
 def main():
@@ -100,43 +129,65 @@ def main():
             f"oversampling={args.oversampling}, tail_tolerance={args.tail_tolerance}; "
             f"cluster started in {cluster_start:.1f} s (not counted below)"
         )
-        print("| block | molecules | loky n_jobs=2 (s) | Dask 2 workers (s) | ratio |")
-        print("| --- | --- | --- | --- | --- |")
-        totals = {"loky": 0.0, "dask": 0.0}
+        print(
+            "| block | molecules | first | wall loky / Dask (s) | ratio | "
+            "workers' CPU loky / Dask (s) | ratio | own CPU loky / Dask (s) |"
+        )
+        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        totals = {
+            backend: {"wall": 0.0, "workers": 0.0, "own": 0.0}
+            for backend in ("loky", "dask")
+        }
         tasks = 0
         for number, block in enumerate(np.array_split(np.arange(args.n), args.blocks)):
             order = ("loky", "dask") if number % 2 == 0 else ("dask", "loky")
-            seconds, results = {}, {}
+            times, results = {}, {}
             for backend in order:
-                seconds[backend], results[backend] = timed_transform(
+                times[backend], results[backend] = timed_transform(
                     transformer, X[block], backend
                 )
-                totals[backend] += seconds[backend]
+                for key, value in times[backend].items():
+                    totals[backend][key] += value
             if not np.array_equal(results["loky"], results["dask"]):
                 raise AssertionError(f"block {number}: Dask and loky differ")
             tasks += n_tasks(len(block), N_WORKERS)
-            print(
-                f"| {number} | {len(block)} | {seconds['loky']:.1f} | "
-                f"{seconds['dask']:.1f} | {seconds['dask'] / seconds['loky']:.3f} |"
-            )
+            print(_row(number, len(block), order[0], times))
     cluster.close()
+    print(_row("total", args.n, "", totals))
 
-    ratio = totals["dask"] / totals["loky"]
-    per_molecule = totals["loky"] * N_WORKERS / args.n
-    per_task = (totals["dask"] - totals["loky"]) * N_WORKERS / tasks
+    loky, dask = totals["loky"], totals["dask"]
+    per_molecule = loky["workers"] / args.n
+    per_task_workers = (dask["workers"] - loky["workers"]) / tasks
+    per_task_scheduler = (dask["own"] - loky["own"]) / tasks
     all_tasks = n_tasks(N_ALL, PROJECTED_CORES)
-    projected = (N_ALL * per_molecule + all_tasks * max(per_task, 0.0)) / (
+    spread = (N_ALL * per_molecule + all_tasks * max(per_task_workers, 0.0)) / (
         PROJECTED_CORES
     )
+    in_series = all_tasks * max(per_task_scheduler, 0.0)
     print(
-        f"\ntotal: loky {totals['loky']:.1f} s, Dask {totals['dask']:.1f} s, "
-        f"ratio {ratio:.3f}; results identical\n"
-        f"per molecule: {per_molecule:.3f} core-s (loky); Dask's extra cost per "
-        f"task: {per_task * 1e3:.0f} worker-ms over {tasks} tasks of up to "
-        f"{CHUNK_BATCHES} molecules\n"
-        f"projected, all {N_ALL:,} QM9 molecules on {PROJECTED_CORES} cores: "
-        f"{all_tasks} tasks, ({N_ALL:,} x {per_molecule:.3f} + {all_tasks} x "
-        f"{max(per_task, 0.0):.3f}) / {PROJECTED_CORES} = {projected / 3600:.2f} h"
+        f"\nresults identical; wall ratio (Dask / loky) {dask['wall'] / loky['wall']:.3f}, "
+        f"workers' CPU ratio {dask['workers'] / loky['workers']:.3f}\n"
+        f"per molecule: {per_molecule:.3f} CPU s (loky's workers); Dask's extra CPU "
+        f"per task: {per_task_workers * 1e3:.0f} ms on the workers, "
+        f"{per_task_scheduler * 1e3:.0f} ms in the scheduler's process ({tasks} "
+        f"tasks of up to {CHUNK_BATCHES} molecules)\n"
+        f"projected, all {N_ALL:,} QM9 molecules on {PROJECTED_CORES} cores "
+        f"({all_tasks} tasks): workers ({N_ALL:,} x {per_molecule:.3f} + "
+        f"{all_tasks} x {max(per_task_workers, 0.0):.3f}) / {PROJECTED_CORES} = "
+        f"{spread / 3600:.2f} h; scheduler in series {all_tasks} x "
+        f"{max(per_task_scheduler, 0.0):.4f} = {in_series / 3600:.3f} h; "
+        f"projected {max(spread, in_series) / 3600:.2f} h"
+    )
+
+
+def _row(label, n_molecules, first, times):
+    loky, dask = times["loky"], times["dask"]
+    return (
+        f"| {label} | {n_molecules} | {first} | {loky['wall']:.1f} / "
+        f"{dask['wall']:.1f} | {dask['wall'] / loky['wall']:.3f} | "
+        f"{loky['workers']:.1f} / {dask['workers']:.1f} | "
+        f"{dask['workers'] / loky['workers']:.3f} | {loky['own']:.1f} / "
+        f"{dask['own']:.1f} |"
     )
 
 
