@@ -149,3 +149,16 @@ def test_bad_molecule_is_named():
     bad = (np.array([1, 1]), np.array([[0.0, 0.0, 0.0], [np.nan, 0.0, 0.0]]))
     with pytest.raises(ValueError, match="molecule 1"):
         atom_fields([good, bad])
+
+
+def test_workers_give_the_same_fields_to_the_last_bit(molecules):
+    serial = atom_fields(molecules, J=1, L=2)
+    threaded = atom_fields(molecules, J=1, L=2, n_jobs=3)
+    np.testing.assert_array_equal(threaded.fields, serial.fields)
+    np.testing.assert_array_equal(threaded.molecule, serial.molecule)
+
+
+def test_an_overflow_on_a_worker_names_the_molecule(molecules):
+    channels = [("heavy", lambda Z: np.full(len(Z), 1e300))]
+    with pytest.raises(ValueError, match=r"molecule 0: its fields are not finite"):
+        atom_fields(molecules[:4], J=0, L=0, channels=channels, n_jobs=2)

@@ -17,7 +17,12 @@ from threadpoolctl import threadpool_limits
 import skscatharm.datasets
 
 ROOT = Path(__file__).parents[1]
-DOCUMENTS = ["README.rst", "doc/user_guide.rst"]
+DOCUMENTS = ["README.rst", "doc/user_guide.rst", "doc/scaling_out.rst"]
+
+#: What a document's code needs beyond the test extra, by document.
+NEEDS = {
+    "doc/scaling_out.rst": ["distributed", "dask.bag", "dask.array", "zarr", "ase"]
+}
 
 #: A ``.. code-block:: python`` directive, a blank line, then its indented lines.
 CODE_BLOCK = re.compile(r"^\.\. code-block:: python\n\n((?:(?: {4}.*)?\n)+)", re.M)
@@ -56,8 +61,19 @@ def few_molecules(monkeypatch, tmp_path):
     return len(few)
 
 
-@pytest.mark.parametrize("document", DOCUMENTS)
+@pytest.mark.parametrize(
+    "document",
+    [
+        # Starts a Dask cluster of two worker processes: half a minute.
+        pytest.param(document, marks=pytest.mark.slow)
+        if document in NEEDS
+        else document
+        for document in DOCUMENTS
+    ],
+)
 def test_code_blocks_run_in_order(document, few_molecules):
+    for module in NEEDS.get(document, []):
+        pytest.importorskip(module)
     namespace = {}
     # One BLAS thread, as in tests/test_examples.py: the featurization uses every core.
     with threadpool_limits(1):

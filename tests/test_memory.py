@@ -175,19 +175,28 @@ def test_a_wrong_stored_value_is_recomputed_and_replaced(
     assert computed["molecules"] == 0
 
 
-def test_an_unreadable_entry_is_recomputed(qm7, tmp_path, computed):
+@pytest.mark.parametrize("kept_bytes", [0, 20, -8], ids=["empty", "header", "tail"])
+def test_a_truncated_entry_is_recomputed_and_replaced(
+    qm7, tmp_path, computed, kept_bytes
+):
     X = qm7[0][:1]
     expected = SolidHarmonicScattering(**CHEAP).fit_transform(X)
     cached = SolidHarmonicScattering(memory=str(tmp_path), **CHEAP)
     cached.fit_transform(X)
     [entry] = _entries(tmp_path)
-    entry.write_bytes(entry.read_bytes()[:20])  # a truncated pickle
+    content = entry.read_bytes()
+    entry.write_bytes(content[: kept_bytes % len(content)])  # a torn write
     computed["molecules"] = 0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # joblib's own report of the failed load
+    with pytest.warns(UserWarning, match="molecule 0: its file could not be read"):
         values = cached.transform(X)
     assert computed["molecules"] == 1
     np.testing.assert_array_equal(values, expected)
+    # Replaced by a whole entry: read back now, silently and computing nothing.
+    computed["molecules"] = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(cached.transform(X), expected)
+    assert computed["molecules"] == 0
 
 
 def test_batch_size_is_in_the_key(qm7, tmp_path, computed):

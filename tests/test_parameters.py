@@ -199,14 +199,16 @@ def test_atom_kernel_n_jobs_none_follows_a_joblib_context(molecules, monkeypatch
     model = AtomKernelRidge(**SMALL)
     serial = model.fit(X, y).predict(X)
     used = []
-    original = kernels._in_order
+    original = kernels.Parallel
 
-    def recording(function, items, n_threads):
-        used.append(n_threads)
-        return original(function, items, n_threads)
+    def recording(*args, **kwargs):
+        parallel = original(*args, **kwargs)
+        used.append((parallel.n_jobs, type(parallel._backend).__name__))
+        return parallel
 
-    monkeypatch.setattr(kernels, "_in_order", recording)
+    monkeypatch.setattr(kernels, "Parallel", recording)
     with joblib.parallel_config(n_jobs=2):
         threaded = clone(model).fit(X, y).predict(X)
-    assert set(used) == {2}
+    # Threads, as without a context: the context gave n_jobs, not a backend.
+    assert set(used) == {(2, "ThreadingBackend")}
     assert_array_equal(threaded, serial)

@@ -63,7 +63,7 @@ class _BaseAtomKernelRidge(VersionedPickleMixin, RegressorMixin, BaseEstimator):
     eps : float
         Offset of the descriptors' logarithm, as a fraction of each column's median.
     n_jobs : int or None
-        Threads that compute the kernel.
+        Workers (joblib) that compute the atom fields and the kernel.
     """
 
     _parameter_constraints: dict = {
@@ -102,6 +102,7 @@ class _BaseAtomKernelRidge(VersionedPickleMixin, RegressorMixin, BaseEstimator):
             L=self.L,
             channels=self.channels,
             sigma_0=self.sigma_0,
+            n_jobs=self.n_jobs,
         )
 
     def _counts(self, numbers, molecule, n_molecules):

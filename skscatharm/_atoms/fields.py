@@ -8,17 +8,19 @@ They are computed in closed form by
 """
 
 import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import validate_params
 
 from .._core.channels import channel_weights, resolve_channels
 from .._core.first_layer import first_layer_at_atoms
 from .._core.molecules import as_molecules
-from .._parameters import WAVELET_CONSTRAINTS
+from .._parameters import N_JOBS_CONSTRAINT, WAVELET_CONSTRAINTS
 
 
 @validate_params(
-    {"X": ["array-like"], **WAVELET_CONSTRAINTS}, prefer_skip_nested_validation=True
+    {"X": ["array-like"], **WAVELET_CONSTRAINTS, "n_jobs": N_JOBS_CONSTRAINT},
+    prefer_skip_nested_validation=True,
 )
 def atom_fields(
     X,
@@ -28,6 +30,7 @@ def atom_fields(
     L=3,
     channels=("full", "valence", "core"),
     sigma_0=None,
+    n_jobs=None,
 ):
     """First-order scattering fields ``U1[j, l]`` of every channel at every atom.
 
@@ -54,6 +57,11 @@ def atom_fields(
         Density channels, as in :class:`SolidHarmonicScattering`.
     sigma_0 : float or None, default=None
         Width (Å) of the finest wavelet; ``None`` means ``sigma``.
+    n_jobs : int or None, default=None
+        Workers that compute blocks of molecules at once: threads, or the workers
+        of the backend that a :func:`joblib.parallel_config` context names (Dask's
+        included); joblib's convention: None is 1 unless in such a context, -1
+        all cores. The result does not depend on it.
 
     Returns
     -------
@@ -85,26 +93,37 @@ def atom_fields(
     sigma_0 = sigma if sigma_0 is None else sigma_0
     molecules = as_molecules(X)
     resolved = resolve_channels(channels)
-    per_molecule = []
-    for index, molecule in enumerate(molecules):
-        weights = channel_weights(resolved, molecule.numbers, index)
-        # An overflow is a ValueError naming the molecule, not a warning and inf.
-        with np.errstate(over="ignore", invalid="ignore"):
-            fields = first_layer_at_atoms(
-                molecule.positions,
-                weights,
-                float(sigma),
-                float(sigma_0),
-                int(J),
-                int(L),
-            ).reshape(molecule.n_atoms, -1)
+    weights = [
+        channel_weights(resolved, molecule.numbers, index)
+        for index, molecule in enumerate(molecules)
+    ]
+    parameters = (float(sigma), float(sigma_0), int(J), int(L))
+    n_workers = effective_n_jobs(n_jobs)
+    if n_workers == 1 or len(molecules) < 2:
+        per_molecule = _fields_of(molecules, weights, parameters)
+    else:
+        # A few blocks per worker keep the load balanced; joblib returns them in
+        # order.
+        blocks = np.array_split(
+            np.arange(len(molecules)), min(len(molecules), 4 * n_workers)
+        )
+        per_block = Parallel(n_jobs=n_workers, prefer="threads")(
+            delayed(_fields_of)(
+                [molecules[i] for i in block],
+                [weights[i] for i in block],
+                parameters,
+            )
+            for block in blocks
+        )
+        per_molecule = [fields for block in per_block for fields in block]
+    for index, fields in enumerate(per_molecule):
         if not np.all(np.isfinite(fields)):
             raise ValueError(
                 f"molecule {index}: its fields are not finite; |rho * psi|² "
                 f"overflows float64 with channel weights up to "
-                f"{np.abs(weights).max():.3g}. Use channel weights of a smaller scale."
+                f"{np.abs(weights[index]).max():.3g}. Use channel weights of a "
+                "smaller scale."
             )
-        per_molecule.append(fields)
     names = [
         f"U1[{channel.name},j={j},l={degree}]"
         for channel in resolved
@@ -117,3 +136,17 @@ def atom_fields(
         numbers=np.concatenate([m.numbers for m in molecules]).astype(int),
         feature_names=np.array(names),
     )
+
+
+def _fields_of(molecules, weights, parameters):
+    """The fields of some molecules, one ``(n_atoms, n_features)`` array each."""
+    fields_list = []
+    for molecule, molecule_weights in zip(molecules, weights, strict=True):
+        # An overflow is a ValueError naming the molecule (raised by the caller,
+        # for the first molecule in input order), not a warning and inf.
+        with np.errstate(over="ignore", invalid="ignore"):
+            fields = first_layer_at_atoms(
+                molecule.positions, molecule_weights, *parameters
+            )
+        fields_list.append(fields.reshape(molecule.n_atoms, -1))
+    return fields_list

@@ -45,10 +45,12 @@ class AtomKernelRidge(_BaseAtomKernelRidge):
         a field finite where it vanishes by symmetry (``l >= 1`` at the centre of a
         symmetric molecule).
     n_jobs : int or None, default=None
-        Threads that compute the atom kernel, in ``fit`` and ``predict``, each on
-        a block of atom pairs (joblib's convention: None is 1 unless in a
-        :func:`joblib.parallel_config` context, -1 all cores). The results do not
-        depend on it, to the last bit.
+        Workers that compute the atom fields and the atom kernel, in ``fit`` and
+        ``predict``, each on a block of molecules or of atom pairs: threads, or
+        the workers of the backend that a :func:`joblib.parallel_config` context
+        names (Dask's included); joblib's convention: None is 1 unless in such a
+        context, -1 all cores. The results do not depend on it, nor on the
+        backend, to the last bit.
     verbose : int, default=0
         Progress printed to standard output when > 0: one line per stage (the
         fields, the kernel, the solve) with its time.

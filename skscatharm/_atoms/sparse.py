@@ -26,6 +26,7 @@ alpha I)^-1 K^½ A^T``, with ``A`` the molecule-atom incidence matrix).
 from numbers import Integral, Real
 
 import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
 from scipy.linalg import cho_factor, cho_solve, eigh, solve_triangular
 from scipy.linalg.blas import dsyrk, dtrsm
 from scipy.linalg.lapack import dpstrf
@@ -33,6 +34,7 @@ from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight
+from threadpoolctl import threadpool_limits
 
 from .._core.progress import progress_bar
 from .base import _BaseAtomKernelRidge, _checked_widths
@@ -163,7 +165,7 @@ def sparse_normal_equations(
     widths : sequence of float
         The kernel is the mean of the Gaussians of these widths.
     n_jobs : int or None
-        Threads of the kernel.
+        Workers of the kernel (joblib).
     verbose : int
         Progress bar over the molecules when > 0.
 
@@ -245,6 +247,11 @@ def nystroem_feature_blocks(atoms, representatives, maps, widths, n_jobs=None):
     operations per molecule instead of the ``2 M r`` of a product with a whole
     ``T``.
 
+    The blocks are computed through joblib (threads by default, the backend of a
+    :func:`joblib.parallel_config` context otherwise, Dask's included) and come
+    back in block order, so that sums over them do not depend on who computed a
+    block.
+
     Yields
     ------
     rows : slice
@@ -252,17 +259,43 @@ def nystroem_feature_blocks(atoms, representatives, maps, widths, n_jobs=None):
     features : ndarray of shape (n_block_molecules, r)
     """
     n_per_block = max(1, BLOCK_VALUES // representatives[3])
-    r = n_features(maps)
-    for first, block in molecule_blocks(atoms, n_per_block):
-        kernel = summed_atom_kernel(block, representatives, widths, n_jobs)
-        features = np.empty((block[3], r))
+    blocks = list(molecule_blocks(atoms, n_per_block))
+    # The maps go flat, as (columns, L) pairs one after another: joblib's Dask
+    # backend sends the arrays among a task's arguments to the cluster once (the
+    # representatives' and the factors are the same objects in every task), not
+    # those inside a list.
+    flat_maps = [array for columns_and_factor in maps for array in columns_and_factor]
+    features_in_order = Parallel(
+        n_jobs=effective_n_jobs(n_jobs), prefer="threads", return_as="generator"
+    )(
+        delayed(_block_features)(*block, *representatives, widths, *flat_maps)
+        for _, block in blocks
+    )
+    for (first, block), features in zip(blocks, features_in_order, strict=True):
+        yield slice(first, first + block[3]), features
+
+
+def _block_features(x, molecule, numbers, n_molecules, *arguments):
+    """``Φ`` of one block of molecules (arguments flattened for joblib).
+
+    ``arguments`` are the representatives' four, the widths, then the maps'
+    ``columns, L`` pairs in element order.
+    """
+    representatives, widths, flat_maps = arguments[:4], arguments[4], arguments[5:]
+    kernel = summed_atom_kernel(
+        (x, molecule, numbers, n_molecules), representatives, widths, n_jobs=1
+    )
+    features = np.empty((n_molecules, sum(len(c) for c in flat_maps[::2])))
+    # One BLAS thread wherever the block is computed: the rounding must not
+    # depend on where it ran. The layout of L as it arrives does not matter:
+    # dtrsm is handed a Fortran copy of it when it is not Fortran-ordered.
+    with threadpool_limits(1):
         start = 0
-        for columns, factor in maps:
+        for columns, factor in zip(flat_maps[::2], flat_maps[1::2], strict=True):
             stop = start + len(columns)
             features[:, start:stop] = mapped_kernel(kernel, columns, factor)
             start = stop
-        del kernel
-        yield slice(first, first + block[3]), features
+    return features
 
 
 def ridge_solution(gram, moment, alpha):
@@ -386,10 +419,11 @@ class SparseAtomKernelRidge(_BaseSparseAtomKernelRidge):
     sigma, J, L, channels, sigma_0, eps
         The descriptors' parameters, as in :class:`AtomKernelRidge`.
     n_jobs : int or None, default=None
-        Threads that compute the atom kernel over blocks of atom pairs, as in
-        :class:`AtomKernelRidge` (joblib's convention: None is 1 unless in a
-        :func:`joblib.parallel_config` context, -1 all cores); the result does not
-        depend on it.
+        Workers that compute the atom fields and the atom kernel over blocks of
+        molecules, as in :class:`AtomKernelRidge` (threads, or the workers of a
+        :func:`joblib.parallel_config` context's backend, Dask's included;
+        joblib's convention: None is 1 unless in such a context, -1 all cores);
+        the result does not depend on it, nor on the backend.
     random_state : int, RandomState instance or None, default=None
         Seeds the choice of representatives (the first atom of the farthest-point
         sampling, or the random draw), the only randomness of the fit; None uses

@@ -12,6 +12,13 @@ A value read back is checked (shape, float64, finite) before it is used: a folde
 can be damaged or edited, and a wrong value would otherwise be returned as
 features. The folder itself must be trusted: joblib stores pickles, and loading a
 crafted pickle runs code.
+
+Many processes may share one folder (the workers of a cluster, two runs at once):
+joblib's file store writes each entry under a unique temporary name in the entry's
+own folder and renames it into place (``os.replace``, atomic on one file system),
+so a reader sees a whole entry or none. An entry that cannot be read all the same
+(a file truncated by a full disk or a copy cut short) is treated as absent:
+computed again, stored over, and reported with the invalid values.
 """
 
 import dataclasses
@@ -92,9 +99,10 @@ class MoleculeCache:
     def lookup(self, positions, weights, molecule_index=None):
         """Stored coefficients of a molecule, or None if absent or invalid.
 
-        A stored value of the wrong shape or dtype, or with a non-finite value, is
-        treated as absent, so it is recomputed and :meth:`store` overwrites it;
-        it is noted in :attr:`rejected` for :meth:`warn_rejected`.
+        A stored value of the wrong shape or dtype, with a non-finite value, or
+        whose file cannot be read (truncated, damaged), is treated as absent, so
+        it is recomputed and :meth:`store` overwrites it; it is noted in
+        :attr:`rejected` for :meth:`warn_rejected`.
 
         Parameters
         ----------
@@ -110,10 +118,17 @@ class MoleculeCache:
         """
         if not self._cached.check_call_in_cache(*self._key, positions, weights):
             return None
-        # None if the entry vanished in between (another process cleared the
-        # folder) or could not be unpickled (joblib warns and calls the function,
-        # which stores None): :meth:`store` then overwrites it.
-        stored = self._cached(*self._key, positions, weights)
+        # Shelved, the entry is loaded here, where a file that cannot be read
+        # raises (joblib's own call would log it and store None over it).
+        shelved = self._cached.call_and_shelve(*self._key, positions, weights)
+        try:
+            stored = shelved.get()
+        except Exception:
+            # joblib raises a KeyError both for an entry that vanished in between
+            # (another process cleared the folder) and for one it could not load.
+            if self._cached.check_call_in_cache(*self._key, positions, weights):
+                self.rejected.append((molecule_index, "its file could not be read"))
+            return None
         if stored is None:
             return None
         reason = _invalid(stored, len(weights) * self._n_features_per_channel)

@@ -1,0 +1,1 @@
+"""How do the transform and the fits scale beyond one machine?"""
