@@ -11,6 +11,7 @@ import numpy as np
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import validate_params
 
+from .._core.atom_gradients import first_layer_gradients_at_atoms
 from .._core.channels import channel_weights, resolve_channels
 from .._core.first_layer import first_layer_at_atoms
 from .._core.molecules import as_molecules
@@ -18,7 +19,8 @@ from .._parameters import WAVELET_CONSTRAINTS
 
 
 @validate_params(
-    {"X": ["array-like"], **WAVELET_CONSTRAINTS}, prefer_skip_nested_validation=True
+    {"X": ["array-like"], **WAVELET_CONSTRAINTS, "return_gradients": ["boolean"]},
+    prefer_skip_nested_validation=True,
 )
 def atom_fields(
     X,
@@ -28,6 +30,7 @@ def atom_fields(
     L=3,
     channels=("full", "valence", "core"),
     sigma_0=None,
+    return_gradients=False,
 ):
     """First-order scattering fields ``U1[j, l]`` of every channel at every atom.
 
@@ -54,6 +57,9 @@ def atom_fields(
         Density channels, as in :class:`SolidHarmonicScattering`.
     sigma_0 : float or None, default=None
         Width (Å) of the finest wavelet; ``None`` means ``sigma``.
+    return_gradients : bool, default=False
+        Also return the exact derivatives of every field with respect to every
+        atomic position of its molecule (closed form, doc/definition.rst §7).
 
     Returns
     -------
@@ -63,7 +69,12 @@ def atom_fields(
         then ``l``; ``molecule``, ndarray of int of shape ``(n_atoms_total,)``, the
         index of each row's molecule in ``X``; ``numbers``, the row's atomic
         number; and ``feature_names``, ndarray of str such as
-        ``"U1[full,j=0,l=1]"``.
+        ``"U1[full,j=0,l=1]"``. With ``return_gradients``, also ``gradients``, a
+        list with one ndarray of shape ``(n_atoms, n_features, n_atoms, 3)`` per
+        molecule: ``gradients[i][a, f, b]`` is the derivative (per Å) of field
+        ``f`` at atom ``a`` of molecule ``i`` with respect to the position of its
+        atom ``b``. Where a field vanishes (``l >= 1`` at a centre of symmetry) it
+        is not differentiable and its derivative is returned as 0.
 
     Raises
     ------
@@ -81,11 +92,13 @@ def atom_fields(
     (3, 12)
     >>> result.numbers.tolist(), result.molecule.tolist()
     ([8, 1, 1], [0, 0, 0])
+    >>> atom_fields([water], J=1, L=1, return_gradients=True).gradients[0].shape
+    (3, 12, 3, 3)
     """
     sigma_0 = sigma if sigma_0 is None else sigma_0
     molecules = as_molecules(X)
     resolved = resolve_channels(channels)
-    per_molecule = []
+    per_molecule, gradients = [], []
     for index, molecule in enumerate(molecules):
         weights = channel_weights(resolved, molecule.numbers, index)
         # An overflow is a ValueError naming the molecule, not a warning and inf.
@@ -105,15 +118,34 @@ def atom_fields(
                 f"{np.abs(weights).max():.3g}. Use channel weights of a smaller scale."
             )
         per_molecule.append(fields)
+        if return_gradients:
+            with np.errstate(over="ignore", invalid="ignore"):
+                _, gradient = first_layer_gradients_at_atoms(
+                    molecule.positions,
+                    weights,
+                    float(sigma),
+                    float(sigma_0),
+                    int(J),
+                    int(L),
+                )
+            gradient = gradient.reshape(molecule.n_atoms, -1, molecule.n_atoms, 3)
+            if not np.all(np.isfinite(gradient)):
+                raise ValueError(
+                    f"molecule {index}: the derivatives of its fields are not finite"
+                )
+            gradients.append(gradient)
     names = [
         f"U1[{channel.name},j={j},l={degree}]"
         for channel in resolved
         for j in range(J + 1)
         for degree in range(L + 1)
     ]
-    return Bunch(
+    result = Bunch(
         fields=np.concatenate(per_molecule).reshape(-1, len(names)),
         molecule=np.repeat(np.arange(len(molecules)), [m.n_atoms for m in molecules]),
         numbers=np.concatenate([m.numbers for m in molecules]).astype(int),
         feature_names=np.array(names),
     )
+    if return_gradients:
+        result.gradients = gradients
+    return result
