@@ -89,3 +89,70 @@ def forces_from_descriptor_gradient(descriptor_gradient, fields, offset, scale):
         forces.append(-np.einsum("nf,nfka->ka", rows, gradients))
         first += n_atoms
     return forces
+
+
+def descriptor_jacobians(fields, offset, scale):
+    """``∂x_{n,f}/∂r_k`` of each molecule: ``γ_f / (U_{n,f} + o_f) ∂U_{n,f}/∂r_k``.
+
+    Parameters
+    ----------
+    fields : Bunch
+        :func:`~skscatharm.atom_fields` with ``return_gradients=True``.
+    offset, scale : ndarray of shape (D,)
+
+    Returns
+    -------
+    jacobians : list of ndarray of shape (n_atoms, D, 3 * n_atoms)
+        One per molecule; the last axis is atom, then coordinate.
+    """
+    factors = scale / (fields.fields + offset)
+    jacobians, first = [], 0
+    for gradients in fields.gradients:
+        n_atoms = len(gradients)
+        rows = factors[first : first + n_atoms, :, None, None]
+        jacobians.append((rows * gradients).reshape(n_atoms, -1, 3 * n_atoms))
+        first += n_atoms
+    return jacobians
+
+
+def summed_kernel_position_gradient(x, numbers, jacobian, model_atoms, widths):
+    """``∂/∂r_k Σ_n k(x_n, x_p)`` of one molecule, for every model atom ``p``.
+
+    The derivative of the molecule's row of ``K_nm`` (the kernel between its atoms
+    and the model atoms, summed over its same-element atoms) with respect to every
+    coordinate: ``Σ_n a_np (x_p - x_n) · ∂x_n/∂r`` with ``a_np = mean_w k_w(x_n,
+    x_p) / (w² D)`` (0 between different elements).
+
+    Parameters
+    ----------
+    x : ndarray of shape (n_atoms, D)
+        The molecule's descriptors.
+    numbers : ndarray of int of shape (n_atoms,)
+    jacobian : ndarray of shape (n_atoms, D, 3 * n_atoms)
+        From :func:`descriptor_jacobians`.
+    model_atoms : tuple of (descriptors, molecule, numbers, n_molecules)
+    widths : sequence of float
+
+    Returns
+    -------
+    gradient : ndarray of shape (n_model_atoms, 3 * n_atoms)
+    """
+    x_model, _, numbers_model, _ = model_atoms
+    n_features = x.shape[1]
+    widths = np.atleast_1d(np.asarray(widths, dtype=np.float64))
+    squared = (
+        (x**2).sum(axis=1)[:, None]
+        + (x_model**2).sum(axis=1)[None, :]
+        - 2.0 * x @ x_model.T
+    )
+    np.maximum(squared, 0.0, out=squared)
+    weights = np.zeros_like(squared)
+    for width in widths:
+        weights += np.exp(squared * (-0.5 / (width**2 * n_features))) / (
+            width**2 * n_features * len(widths)
+        )
+    weights *= numbers[:, None] == numbers_model[None, :]
+    # Σ_n a_np x_p · J_n  and  Σ_n a_np x_n · J_n.
+    towards_model = np.einsum("np,npc->pc", weights, np.matmul(x_model, jacobian))
+    own = weights.T @ np.einsum("nf,nfc->nc", x, jacobian)
+    return towards_model - own

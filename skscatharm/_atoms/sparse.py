@@ -29,8 +29,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
+from .._core.molecules import as_molecules
 from .._core.progress import progress_bar
 from .base import _BaseAtomKernelRidge, _checked_widths
+from .force_fit import checked_forces, force_normal_equations
 from .kernels import summed_atom_kernel
 from .representatives import select_representatives
 
@@ -255,8 +257,15 @@ class _BaseSparseAtomKernelRidge(_BaseAtomKernelRidge):
         )
         return indices, representative_atoms(atoms, indices)
 
-    def _fit_representatives(self, residual, weights, widths, alpha, rng):
-        """Choose the representatives among the training atoms and solve the ridge."""
+    def _fit_representatives(
+        self, residual, weights, widths, alpha, rng, forces=None, force_weight=0.0
+    ):
+        """Choose the representatives among the training atoms and solve the ridge.
+
+        With ``forces`` (a pair of the validated molecules and their reference
+        forces in the target's units per Å) and ``force_weight > 0``, the force
+        components add rows to the least squares (see :mod:`.force_fit`).
+        """
         atoms = self._training_atoms
         self.representatives_, representatives = self._representatives(atoms, rng)
         T, gram, moment = sparse_normal_equations(
@@ -268,6 +277,15 @@ class _BaseSparseAtomKernelRidge(_BaseAtomKernelRidge):
             self.n_jobs,
             self.verbose,
         )
+        if forces is not None and force_weight > 0:
+            molecules, reference = forces
+            # At the scale of the fitted energies (see _fit_atoms).
+            scaled = [np.ldexp(f, -self._target_exponent) for f in reference]
+            force_gram, force_moment = force_normal_equations(
+                self, molecules, scaled, weights, representatives, T, self.verbose
+            )
+            gram += force_weight * force_gram
+            moment += force_weight * force_moment
         self.dual_coef_ = T @ ridge_solution(gram, moment, alpha)
         self._reporter().line(f"ridge solved on {len(self.representatives_)} atoms")
         # Predictions read the kernel against the model's atoms: the representatives.
@@ -300,6 +318,12 @@ class SparseAtomKernelRidge(_BaseSparseAtomKernelRidge):
         How each element's representatives are chosen among its training atoms:
         farthest-point sampling in the scaled descriptors (starting from a random
         atom; it keeps rare environments), or uniformly at random.
+    force_weight : float, default=1.0
+        Weight (Å²) of each squared force-component error against a molecule's
+        squared energy error, when ``fit`` is given ``forces``: the objective is
+        ``Σ_i w_i [(y_i - ŷ_i)² + force_weight Σ_{k,a} (F_ika - F̂_ika)²] + alpha
+        c^T K_mm c``. Choose it on validation data (it trades energy against
+        force errors); ignored without ``forces``.
     sigma, J, L, channels, sigma_0, eps
         The descriptors' parameters, as in :class:`AtomKernelRidge`.
     n_jobs : int or None, default=None
@@ -356,6 +380,7 @@ class SparseAtomKernelRidge(_BaseSparseAtomKernelRidge):
         **_BaseSparseAtomKernelRidge._parameter_constraints,
         "width": [Interval(Real, 0, None, closed="neither"), "array-like"],
         "alpha": [Interval(Real, 0, None, closed="neither")],
+        "force_weight": [Interval(Real, 0, None, closed="left")],
     }
 
     def __init__(
@@ -365,6 +390,7 @@ class SparseAtomKernelRidge(_BaseSparseAtomKernelRidge):
         alpha=1e-3,
         *,
         selection="farthest",
+        force_weight=1.0,
         sigma=0.2262,
         J=2,
         L=3,
@@ -389,10 +415,11 @@ class SparseAtomKernelRidge(_BaseSparseAtomKernelRidge):
         self.width = width
         self.alpha = alpha
         self.selection = selection
+        self.force_weight = force_weight
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, forces=None):
         """Fit the atomic-energy model on representative atoms.
 
         Parameters
@@ -403,16 +430,33 @@ class SparseAtomKernelRidge(_BaseSparseAtomKernelRidge):
             Finite targets (an extensive property, such as an atomization energy).
         sample_weight : array-like of shape (n_molecules,), default=None
             Weights of the molecules in the least-squares fits (dressed atoms,
-            intercept and kernel model); None weighs them all 1.
+            intercept and kernel model, and each molecule's force components);
+            None weighs them all 1.
+        forces : sequence of array-like of shape (n_atoms, 3), default=None
+            Reference forces ``-∂y/∂r`` on every atom of every molecule, in the
+            target's unit per Å (an ``(n, max_atoms, 3)`` array with a padded
+            ``X``). Each component adds a row, of weight ``force_weight``, to the
+            least squares of the kernel model (the dressed atoms and the
+            intercept are fit on ``y`` alone). None: energies only.
 
         Returns
         -------
         self : SparseAtomKernelRidge
         """
         widths = _checked_widths(self.width, "width")
+        reference = None
+        if forces is not None:
+            molecules = as_molecules(X)
+            reference = (molecules, checked_forces(X, molecules, forces))
         residual, weights = self._start_fit(X, y, widths, sample_weight)
         self._fit_representatives(
-            residual, weights, widths, self.alpha, check_random_state(self.random_state)
+            residual,
+            weights,
+            widths,
+            self.alpha,
+            check_random_state(self.random_state),
+            forces=reference,
+            force_weight=self.force_weight,
         )
         self._to_target_units()
         return self
