@@ -279,35 +279,41 @@ class _BaseAtomKernelRidge(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         Returns
         -------
         y_pred : ndarray of shape (n_molecules,)
-            As :meth:`predict`.
+            As :meth:`predict` (equal to rounding: the sums run in another order).
         forces : list of ndarray of shape (n_atoms, 3)
             As :meth:`predict_forces`.
         """
         check_is_fitted(self, "dual_coef_")
         molecules = as_molecules(X)
         fields = self._model_fields(molecules, return_gradients=True)
-        energies = self._energies(fields, len(molecules))
         model_atoms = self._training_atoms
         exponent = getattr(self, "_target_exponent", 0)
-        # At the scale the model was fitted at, as the energies (see _fit_atoms).
+        # At the scale the model was fitted at, as in predict (see _fit_atoms).
         coefficients = np.ldexp(self.dual_coef_, -exponent)[model_atoms[1]]
-        descriptor_gradient = kernel_descriptor_gradient(
+        atomic, descriptor_gradient = kernel_descriptor_gradient(
             scaled_logs(fields.fields, self.offset_, self.scale_),
             fields.numbers,
             model_atoms,
             coefficients,
             self.widths_,
         )
+        counts = self._counts(fields.numbers, fields.molecule, len(molecules))
+        scaled = (
+            counts @ np.ldexp(self.dressed_atoms_, -exponent)
+            + np.ldexp(self.intercept_, -exponent)
+            + np.bincount(fields.molecule, atomic, minlength=len(molecules))
+        )
         forces = forces_from_descriptor_gradient(
             descriptor_gradient, fields, self.offset_, self.scale_
         )
         with np.errstate(over="ignore"):
+            energies = np.ldexp(scaled, exponent)
             forces = [np.ldexp(f, exponent) for f in forces]
         for index, force in enumerate(forces):
-            if not np.all(np.isfinite(force)):
+            if not (np.isfinite(energies[index]) and np.all(np.isfinite(force))):
                 raise ValueError(
-                    f"the forces of molecule {index} overflow float64 (target "
-                    f"fitted at scale 2**{exponent})"
+                    f"the energy or forces of molecule {index} overflow float64 "
+                    f"(target fitted at scale 2**{exponent})"
                 )
         return energies, forces
 

@@ -74,7 +74,9 @@ def atom_fields(
         molecule: ``gradients[i][a, f, b]`` is the derivative (per Å) of field
         ``f`` at atom ``a`` of molecule ``i`` with respect to the position of its
         atom ``b``. Where a field vanishes (``l >= 1`` at a centre of symmetry) it
-        is not differentiable and its derivative is returned as 0.
+        is not differentiable and its derivative is returned as 0. The fields
+        then come from the same computation as the derivatives and equal those
+        without ``return_gradients`` to rounding.
 
     Raises
     ------
@@ -101,16 +103,22 @@ def atom_fields(
     per_molecule, gradients = [], []
     for index, molecule in enumerate(molecules):
         weights = channel_weights(resolved, molecule.numbers, index)
+        arguments = (
+            molecule.positions,
+            weights,
+            float(sigma),
+            float(sigma_0),
+            int(J),
+            int(L),
+        )
         # An overflow is a ValueError naming the molecule, not a warning and inf.
         with np.errstate(over="ignore", invalid="ignore"):
-            fields = first_layer_at_atoms(
-                molecule.positions,
-                weights,
-                float(sigma),
-                float(sigma_0),
-                int(J),
-                int(L),
-            ).reshape(molecule.n_atoms, -1)
+            if return_gradients:
+                # The same fields (to rounding) come with their derivatives.
+                fields, gradient = first_layer_gradients_at_atoms(*arguments)
+            else:
+                fields = first_layer_at_atoms(*arguments)
+        fields = fields.reshape(molecule.n_atoms, -1)
         if not np.all(np.isfinite(fields)):
             raise ValueError(
                 f"molecule {index}: its fields are not finite; |rho * psi|² "
@@ -119,15 +127,6 @@ def atom_fields(
             )
         per_molecule.append(fields)
         if return_gradients:
-            with np.errstate(over="ignore", invalid="ignore"):
-                _, gradient = first_layer_gradients_at_atoms(
-                    molecule.positions,
-                    weights,
-                    float(sigma),
-                    float(sigma_0),
-                    int(J),
-                    int(L),
-                )
             gradient = gradient.reshape(molecule.n_atoms, -1, molecule.n_atoms, 3)
             if not np.all(np.isfinite(gradient)):
                 raise ValueError(

@@ -19,7 +19,7 @@ BLOCK_VALUES = 2**22
 
 
 def kernel_descriptor_gradient(x, numbers, model_atoms, coefficients, widths):
-    """``∂E/∂x_n`` of the kernel part of the energy, for every atom row.
+    """The kernel part of each atom's energy and its gradient ``∂E/∂x_n``.
 
     Parameters
     ----------
@@ -35,32 +35,37 @@ def kernel_descriptor_gradient(x, numbers, model_atoms, coefficients, widths):
 
     Returns
     -------
+    energy : ndarray of shape (n_atoms,)
+        ``Σ_p c_p k(x_n, x_p)`` over the same-element model atoms.
     gradient : ndarray of shape (n_atoms, D)
     """
     x_model, _, numbers_model, _ = model_atoms
     n_features = x.shape[1]
     widths = np.atleast_1d(np.asarray(widths, dtype=np.float64))
+    energy = np.zeros(len(x))
     gradient = np.zeros_like(x)
     for z in np.intersect1d(numbers, numbers_model):
         rows = np.flatnonzero(numbers == z)
         columns = np.flatnonzero(numbers_model == z)
         xa = x[rows]
         norms_a = (xa**2).sum(axis=1)
-        weighted_sum = np.zeros((len(rows), 1 + n_features))
+        # Per row: [Σ_p c_p k, Σ_p c_p k / (w² D), Σ_p c_p k x_p / (w² D)], width-mean.
+        sums = np.zeros((len(rows), 2 + n_features))
         chunk = max(1, BLOCK_VALUES // max(len(rows), 1))
         for first in range(0, len(columns), chunk):
             part = columns[first : first + chunk]
             xb, cb = x_model[part], coefficients[part]
             squared = norms_a[:, None] + (xb**2).sum(axis=1)[None, :] - 2.0 * xa @ xb.T
             np.maximum(squared, 0.0, out=squared)
-            # [Σ_p c_p k(x_n, x_p), Σ_p c_p k(x_n, x_p) x_p], width by width.
             sides = np.column_stack([cb, cb[:, None] * xb])
             for width in widths:
-                factor = 1.0 / (width**2 * n_features * len(widths))
                 kernel = np.exp(squared * (-0.5 / (width**2 * n_features)))
-                weighted_sum += factor * (kernel @ sides)
-        gradient[rows] = weighted_sum[:, 1:] - weighted_sum[:, :1] * xa
-    return gradient
+                weighted = kernel @ sides
+                sums[:, 0] += weighted[:, 0] / len(widths)
+                sums[:, 1:] += weighted / (width**2 * n_features * len(widths))
+        energy[rows] = sums[:, 0]
+        gradient[rows] = sums[:, 2:] - sums[:, 1:2] * xa
+    return energy, gradient
 
 
 def forces_from_descriptor_gradient(descriptor_gradient, fields, offset, scale):
