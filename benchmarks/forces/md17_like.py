@@ -24,6 +24,9 @@ set, fit times, and the time of one energy-and-forces evaluation of one molecule
 (median of ``--n-timing``; the MD step cost) for each model and for GFN2-xTB itself
 (from the trajectory's ``.json``). Energies in eV are converted with ASE's units.
 
+Needs ``ase`` and, for the comparison, ``sgdml`` (``pip install sgdml``; not a
+dependency of the package; ``--skip-sgdml`` runs without it).
+
 Usage: python -m benchmarks.forces.md17_like --data <folder with .extxyz>
     [--molecules ethanol malonaldehyde aspirin] [--n-train 1000] [--n-test 2000]
     [--n-valid 200] [--representatives 2000] [--widths 1 0.5,1]

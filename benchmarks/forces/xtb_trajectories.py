@@ -15,7 +15,8 @@ Usage: python -m benchmarks.forces.xtb_trajectories --out <folder>
     [--timestep 0.5] [--temperature 500] [--friction 0.01] [--equilibration 2000]
     [--seed 0]
 
-Run it with ``OMP_NUM_THREADS=1`` (tblite's threads on a busy machine slow it down
+Needs ``ase`` and ``tblite`` (``pip install tblite``; not dependencies of the
+package). Run it with ``OMP_NUM_THREADS=1`` (tblite's threads on a busy machine slow it down
 many times).
 """
 
