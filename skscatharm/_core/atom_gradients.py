@@ -108,8 +108,13 @@ def first_layer_gradients_at_atoms(positions, weights, sigma, sigma_0, J, L, xp=
     fields = xp.empty((n_atoms, n_channels, J + 1, L + 1))
     gradients = xp.zeros((n_atoms, n_channels, J + 1, L + 1, n_atoms, 3))
     w = xp.asarray(weights)
+    inverse_squares_host = np.array([width**-2 for width in widths])
+    inverse_squares = xp.asarray(inverse_squares_host)
+    minus_half_inverse_squares = xp.asarray(-0.5 * inverse_squares_host)[:, None, None]
     absolute_w = xp.asarray(np.abs(weights))
-    per_centre = n_atoms * ((2 * L + 1) * 4 + (L + 1) * (L + 2) + 3 * n_channels)
+    per_centre = (
+        n_atoms * (J + 1) * ((2 * L + 1) * 4 + (L + 1) * (L + 2) + 6 * n_channels)
+    )
     block = max(1, min(n_atoms, BLOCK_DOUBLES // max(per_centre, 1)))
     for first in range(0, n_atoms, block):
         last = min(n_atoms, first + block)
@@ -140,37 +145,50 @@ def first_layer_gradients_at_atoms(positions, weights, sigma, sigma_0, J, L, xp=
                 )
             else:
                 gradient_values = xp.zeros((1, last - first, n_atoms, 3))
-            for j, (scale, width) in enumerate(zip(scales, widths, strict=True)):
-                amplitude = (
-                    (scale / width) ** degree
-                    * wavelet_normalisation(degree)
-                    * width ** (-3 - degree)
+            # Every scale at once: axis 0 of the arrays below is j.
+            amplitudes = xp.asarray(
+                np.array(
+                    [
+                        (scale / width) ** degree
+                        * wavelet_normalisation(degree)
+                        * width ** (-3 - degree)
+                        for scale, width in zip(scales, widths, strict=True)
+                    ]
                 )
-                gaussian = xp.exp(squared_distances * (-0.5 / width**2)) * amplitude
-                terms = values * gaussian  # (m, nb, N): g_m(r_n - r_i)
-                vector = xp.einsum("ci,mni->cnm", w, terms)  # F_m(n)
-                modulus = xp.sqrt((vector * vector).sum(axis=-1))  # (c, nb)
-                bound = xp.einsum("ci,mni->cnm", absolute_w, abs(terms))
-                size = xp.sqrt((bound * bound).sum(axis=-1))
-                fields[first:last, :, j, degree] = modulus.transpose(1, 0)
-                zero = modulus <= size * ZERO_FIELD_RTOL
-                inverse = (1.0 - zero) / (modulus + zero)
-                direction = vector * inverse[..., None]  # F / |F|, 0 where F = 0
-                # Σ_m (F_m/|F|) ∇g_m(u) = A e (Σ_m d_m ∇R_m - (Σ_m d_m R_m) u / t²).
-                along = xp.einsum("cnm,mnia->cnia", direction, gradient_values)
-                along = along - xp.einsum("cnm,mni->cni", direction, values)[
-                    ..., None
-                ] * offsets[None] * (1.0 / width**2)
-                pair = (
-                    along * (gaussian * others)[None, ..., None] * w[:, None, :, None]
+            )
+            gaussian = (
+                xp.exp(squared_distances[None] * minus_half_inverse_squares)
+                * amplitudes[:, None, None]
+            )  # (j, nb, N)
+            terms = values[None] * gaussian[:, None]  # (j, m, nb, N): g_m(r_n - r_i)
+            vector = xp.einsum("ci,jmni->jcnm", w, terms)  # F_m(n)
+            modulus = xp.sqrt((vector * vector).sum(axis=-1))  # (j, c, nb)
+            bound = xp.einsum("ci,jmni->jcnm", absolute_w, abs(terms))
+            size = xp.sqrt((bound * bound).sum(axis=-1))
+            fields[first:last, :, :, degree] = modulus.transpose(2, 1, 0)
+            zero = modulus <= size * ZERO_FIELD_RTOL
+            inverse = (1.0 - zero) / (modulus + zero)
+            direction = vector * inverse[..., None]  # F / |F|, 0 where F = 0
+            # Σ_m (F_m/|F|) ∇g_m(u) = A e (Σ_m d_m ∇R_m - (Σ_m d_m R_m) u / t²).
+            along = xp.einsum("jcnm,mnia->jcnia", direction, gradient_values)
+            along = (
+                along
+                - xp.einsum("jcnm,mni->jcni", direction, values)[..., None]
+                * offsets[None, None]
+                * inverse_squares[:, None, None, None, None]
+            )
+            pair = (
+                along
+                * (gaussian * others[None])[:, None, :, :, None]
+                * w[None, :, None, :, None]
+            )
+            # pair[j, c, n, k] = H(n, k): ∂U(n)/∂r_k = -H (k ≠ n), Σ_k H (k = n).
+            block_gradients = -pair
+            for local in range(last - first):
+                block_gradients[:, :, local, first + local] = pair[:, :, local].sum(
+                    axis=2
                 )
-                # pair[c, n, k] = H(n, k): ∂U(n)/∂r_k = -H (k ≠ n), Σ_k H (k = n).
-                block_gradients = -pair
-                for local in range(last - first):
-                    block_gradients[:, local, first + local] = pair[:, local].sum(
-                        axis=1
-                    )
-                gradients[first:last, :, j, degree] = block_gradients.transpose(
-                    1, 0, 2, 3
-                )
+            gradients[first:last, :, :, degree] = block_gradients.transpose(
+                2, 1, 0, 3, 4
+            )
     return fields, gradients
