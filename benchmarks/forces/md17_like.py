@@ -29,7 +29,7 @@ dependency of the package; ``--skip-sgdml`` runs without it).
 
 Usage: python -m benchmarks.forces.md17_like --data <folder with .extxyz>
     [--molecules ethanol malonaldehyde aspirin] [--n-train 1000] [--n-test 2000]
-    [--n-valid 200] [--representatives 2000] [--widths 1 0.5,1]
+    [--n-valid 200] [--representatives 2000] [--J 2] [--L 3] [--widths 1 0.5,1]
     [--alphas 1e-8 1e-6 1e-4] [--force-weights 0.01 0.1 1 10]
     [--sgdml-sigmas 10 20 40 80] [--sgdml-search-n 200] [--sgdml-n-train 1000]
     [--skip-sgdml] [--json results.json]
@@ -96,7 +96,12 @@ def search_energy_force(args, numbers, R, E, F, fit, valid, width):
     representatives are those of every candidate).
     """
     model = SparseAtomKernelRidge(
-        args.representatives, width=width, alpha=1.0, random_state=args.seed
+        args.representatives,
+        width=width,
+        alpha=1.0,
+        J=args.J,
+        L=args.L,
+        random_state=args.seed,
     ).fit(molecules(numbers, R[fit]), E[fit])
     representatives = model._training_atoms
     # The training atoms as the fit saw them (descriptors of the fit set).
@@ -218,6 +223,8 @@ def main():  # noqa: C901 - a linear script
     parser.add_argument("--n-test", type=int, default=2000)
     parser.add_argument("--n-valid", type=int, default=200)
     parser.add_argument("--representatives", type=int, default=2000)
+    parser.add_argument("--J", type=int, default=2, help="largest scale index")
+    parser.add_argument("--L", type=int, default=3, help="largest degree")
     parser.add_argument("--widths", nargs="+", type=parse_widths, default=[1.0])
     parser.add_argument("--alphas", nargs="+", type=float, default=[1e-8, 1e-6, 1e-4])
     parser.add_argument(
@@ -270,6 +277,8 @@ def main():  # noqa: C901 - a linear script
                 width=chosen["width"],
                 alpha=chosen["alpha"],
                 force_weight=chosen["force_weight"],
+                J=args.J,
+                L=args.L,
                 random_state=args.seed,
             )
             start = time.perf_counter()
