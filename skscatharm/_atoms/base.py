@@ -22,6 +22,7 @@ from .._verbose import Reporter
 from ..regression._preprocessing import _binary_exponent
 from .descriptors import log_scaling, scaled_logs
 from .fields import atom_fields
+from .forces import forces_from_descriptor_gradient, kernel_descriptor_gradient
 from .kernels import summed_atom_kernel
 
 
@@ -204,6 +205,27 @@ class _BaseAtomKernelRidge(VersionedPickleMixin, RegressorMixin, BaseEstimator):
                 "y towards unit scale."
             )
 
+    def _model_fields(self, molecules, return_gradients=False):
+        """The fields of molecules, refusing elements the model never saw."""
+        fields = atom_fields(
+            molecules,
+            sigma=self.sigma,
+            J=self.J,
+            L=self.L,
+            channels=self.channels,
+            sigma_0=self.sigma_0,
+            n_jobs=self.n_jobs,
+            return_gradients=return_gradients,
+        )
+        unseen = ~np.isin(fields.numbers, self.elements_)
+        if unseen.any():
+            row = int(np.flatnonzero(unseen)[0])
+            raise ValueError(
+                f"molecule {fields.molecule[row]}: element Z={fields.numbers[row]} "
+                f"was not in the training molecules (elements {self.elements_.tolist()})"
+            )
+        return fields
+
     def predict(self, X):
         """Predict the target of molecules.
 
@@ -223,20 +245,88 @@ class _BaseAtomKernelRidge(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self, "dual_coef_")
         molecules = as_molecules(X)
-        fields = self._fields(molecules)
-        unseen = ~np.isin(fields.numbers, self.elements_)
-        if unseen.any():
-            row = int(np.flatnonzero(unseen)[0])
-            raise ValueError(
-                f"molecule {fields.molecule[row]}: element Z={fields.numbers[row]} "
-                f"was not in the training molecules (elements {self.elements_.tolist()})"
-            )
+        return self._energies(self._model_fields(molecules), len(molecules))
+
+    def predict_forces(self, X):
+        """Predict the forces on the atoms of molecules: ``-∂y/∂r`` per atom.
+
+        The exact derivative of :meth:`predict` with respect to each atom's
+        position (closed form through the kernel, the descriptors and the fields;
+        doc/definition.rst §8), in the target's unit per Å: eV/Å for a target in
+        eV. The forces of a molecule add up to zero, rotate with it and follow its
+        atom order. Where a field of an atom vanishes by symmetry (``l >= 1`` at a
+        centre of symmetry) the energy has a cusp and its derivative in that field
+        is taken as 0.
+
+        Parameters
+        ----------
+        X : sequence or ndarray
+            Molecules; every element must have been seen in training.
+
+        Returns
+        -------
+        forces : list of ndarray of shape (n_atoms, 3)
+            One array per molecule, rows in the molecule's atom order.
+        """
+        return self.predict_energy_forces(X)[1]
+
+    def predict_energy_forces(self, X):
+        """Predict the target and the forces of molecules in one pass of the fields.
+
+        Parameters
+        ----------
+        X : sequence or ndarray
+            Molecules; every element must have been seen in training.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_molecules,)
+            As :meth:`predict` (equal to rounding: the sums run in another order).
+        forces : list of ndarray of shape (n_atoms, 3)
+            As :meth:`predict_forces`.
+        """
+        check_is_fitted(self, "dual_coef_")
+        molecules = as_molecules(X)
+        fields = self._model_fields(molecules, return_gradients=True)
+        model_atoms = self._training_atoms
+        exponent = getattr(self, "_target_exponent", 0)
+        # At the scale the model was fitted at, as in predict (see _fit_atoms).
+        coefficients = np.ldexp(self.dual_coef_, -exponent)[model_atoms[1]]
+        atomic, descriptor_gradient = kernel_descriptor_gradient(
+            scaled_logs(fields.fields, self.offset_, self.scale_),
+            fields.numbers,
+            model_atoms,
+            coefficients,
+            self.widths_,
+        )
+        counts = self._counts(fields.numbers, fields.molecule, len(molecules))
+        scaled = (
+            counts @ np.ldexp(self.dressed_atoms_, -exponent)
+            + np.ldexp(self.intercept_, -exponent)
+            + np.bincount(fields.molecule, atomic, minlength=len(molecules))
+        )
+        forces = forces_from_descriptor_gradient(
+            descriptor_gradient, fields, self.offset_, self.scale_
+        )
+        with np.errstate(over="ignore"):
+            energies = np.ldexp(scaled, exponent)
+            forces = [np.ldexp(f, exponent) for f in forces]
+        for index, force in enumerate(forces):
+            if not (np.isfinite(energies[index]) and np.all(np.isfinite(force))):
+                raise ValueError(
+                    f"the energy or forces of molecule {index} overflow float64 "
+                    f"(target fitted at scale 2**{exponent})"
+                )
+        return energies, forces
+
+    def _energies(self, fields, n_molecules):
+        """The predicted target from the molecules' fields."""
         descriptors = scaled_logs(fields.fields, self.offset_, self.scale_)
-        new = (descriptors, fields.molecule, fields.numbers, len(molecules))
+        new = (descriptors, fields.molecule, fields.numbers, n_molecules)
         kernel = summed_atom_kernel(
             new, self._training_atoms, self.widths_, self.n_jobs
         )
-        counts = self._counts(fields.numbers, fields.molecule, len(molecules))
+        counts = self._counts(fields.numbers, fields.molecule, n_molecules)
         # Summed at the scale the model was fitted at (exactly, see _fit_atoms).
         exponent = getattr(self, "_target_exponent", 0)
         scaled = (

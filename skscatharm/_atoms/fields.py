@@ -12,6 +12,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import validate_params
 
+from .._core.atom_gradients import first_layer_gradients_at_atoms
 from .._core.channels import channel_weights, resolve_channels
 from .._core.first_layer import first_layer_at_atoms
 from .._core.molecules import as_molecules
@@ -19,7 +20,12 @@ from .._parameters import N_JOBS_CONSTRAINT, WAVELET_CONSTRAINTS
 
 
 @validate_params(
-    {"X": ["array-like"], **WAVELET_CONSTRAINTS, "n_jobs": N_JOBS_CONSTRAINT},
+    {
+        "X": ["array-like"],
+        **WAVELET_CONSTRAINTS,
+        "n_jobs": N_JOBS_CONSTRAINT,
+        "return_gradients": ["boolean"],
+    },
     prefer_skip_nested_validation=True,
 )
 def atom_fields(
@@ -31,6 +37,7 @@ def atom_fields(
     channels=("full", "valence", "core"),
     sigma_0=None,
     n_jobs=None,
+    return_gradients=False,
 ):
     """First-order scattering fields ``U1[j, l]`` of every channel at every atom.
 
@@ -62,6 +69,9 @@ def atom_fields(
         of the backend that a :func:`joblib.parallel_config` context names (Dask's
         included); joblib's convention: None is 1 unless in such a context, -1
         all cores. The result does not depend on it.
+    return_gradients : bool, default=False
+        Also return the exact derivatives of every field with respect to every
+        atomic position of its molecule (closed form, doc/definition.rst §7).
 
     Returns
     -------
@@ -71,7 +81,14 @@ def atom_fields(
         then ``l``; ``molecule``, ndarray of int of shape ``(n_atoms_total,)``, the
         index of each row's molecule in ``X``; ``numbers``, the row's atomic
         number; and ``feature_names``, ndarray of str such as
-        ``"U1[full,j=0,l=1]"``.
+        ``"U1[full,j=0,l=1]"``. With ``return_gradients``, also ``gradients``, a
+        list with one ndarray of shape ``(n_atoms, n_features, n_atoms, 3)`` per
+        molecule: ``gradients[i][a, f, b]`` is the derivative (per Å) of field
+        ``f`` at atom ``a`` of molecule ``i`` with respect to the position of its
+        atom ``b``. Where a field vanishes (``l >= 1`` at a centre of symmetry) it
+        is not differentiable and its derivative is returned as 0. The fields
+        then come from the same computation as the derivatives and equal those
+        without ``return_gradients`` to rounding.
 
     Raises
     ------
@@ -89,6 +106,8 @@ def atom_fields(
     (3, 12)
     >>> result.numbers.tolist(), result.molecule.tolist()
     ([8, 1, 1], [0, 0, 0])
+    >>> atom_fields([water], J=1, L=1, return_gradients=True).gradients[0].shape
+    (3, 12, 3, 3)
     """
     sigma_0 = sigma if sigma_0 is None else sigma_0
     molecules = as_molecules(X)
@@ -100,7 +119,7 @@ def atom_fields(
     parameters = (float(sigma), float(sigma_0), int(J), int(L))
     n_workers = effective_n_jobs(n_jobs)
     if n_workers == 1 or len(molecules) < 2:
-        per_molecule = _fields_of(molecules, weights, parameters)
+        per_molecule = _fields_of(molecules, weights, parameters, return_gradients)
     else:
         # A few blocks per worker keep the load balanced; joblib returns them in
         # order.
@@ -112,11 +131,12 @@ def atom_fields(
                 [molecules[i] for i in block],
                 [weights[i] for i in block],
                 parameters,
+                return_gradients,
             )
             for block in blocks
         )
         per_molecule = [fields for block in per_block for fields in block]
-    for index, fields in enumerate(per_molecule):
+    for index, (fields, gradient) in enumerate(per_molecule):
         if not np.all(np.isfinite(fields)):
             raise ValueError(
                 f"molecule {index}: its fields are not finite; |rho * psi|² "
@@ -124,29 +144,52 @@ def atom_fields(
                 f"{np.abs(weights[index]).max():.3g}. Use channel weights of a "
                 "smaller scale."
             )
+        if gradient is not None and not np.all(np.isfinite(gradient)):
+            raise ValueError(
+                f"molecule {index}: the derivatives of its fields are not finite"
+            )
     names = [
         f"U1[{channel.name},j={j},l={degree}]"
         for channel in resolved
         for j in range(J + 1)
         for degree in range(L + 1)
     ]
-    return Bunch(
-        fields=np.concatenate(per_molecule).reshape(-1, len(names)),
+    result = Bunch(
+        fields=np.concatenate([fields for fields, _ in per_molecule]).reshape(
+            -1, len(names)
+        ),
         molecule=np.repeat(np.arange(len(molecules)), [m.n_atoms for m in molecules]),
         numbers=np.concatenate([m.numbers for m in molecules]).astype(int),
         feature_names=np.array(names),
     )
+    if return_gradients:
+        result.gradients = [gradient for _, gradient in per_molecule]
+    return result
 
 
-def _fields_of(molecules, weights, parameters):
-    """The fields of some molecules, one ``(n_atoms, n_features)`` array each."""
+def _fields_of(molecules, weights, parameters, return_gradients=False):
+    """The fields of some molecules and, with ``return_gradients``, their derivatives.
+
+    Returns
+    -------
+    list of (fields, gradient)
+        Per molecule, ``fields`` of shape ``(n_atoms, n_features)`` and
+        ``gradient`` of shape ``(n_atoms, n_features, n_atoms, 3)``, or None
+        without ``return_gradients``.
+    """
     fields_list = []
     for molecule, molecule_weights in zip(molecules, weights, strict=True):
+        arguments = (molecule.positions, molecule_weights, *parameters)
+        gradient = None
         # An overflow is a ValueError naming the molecule (raised by the caller,
         # for the first molecule in input order), not a warning and inf.
         with np.errstate(over="ignore", invalid="ignore"):
-            fields = first_layer_at_atoms(
-                molecule.positions, molecule_weights, *parameters
-            )
-        fields_list.append(fields.reshape(molecule.n_atoms, -1))
+            if return_gradients:
+                # The same fields (to rounding) come with their derivatives.
+                fields, gradient = first_layer_gradients_at_atoms(*arguments)
+                n_atoms = molecule.n_atoms
+                gradient = gradient.reshape(n_atoms, -1, n_atoms, 3)
+            else:
+                fields = first_layer_at_atoms(*arguments)
+        fields_list.append((fields.reshape(molecule.n_atoms, -1), gradient))
     return fields_list

@@ -27,18 +27,20 @@ from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
-from scipy.linalg import cho_factor, cho_solve, eigh, solve_triangular
-from scipy.linalg.blas import dsyrk, dtrsm
-from scipy.linalg.lapack import dpstrf
+from scipy.linalg import cho_factor, cho_solve, eigh
+from scipy.linalg.blas import dsyrk
 from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight
 from threadpoolctl import threadpool_limits
 
+from .._core.molecules import as_molecules
 from .._core.progress import progress_bar
 from .base import _BaseAtomKernelRidge, _checked_widths
+from .force_fit import checked_forces, force_normal_equations
 from .kernels import summed_atom_kernel
+from .nystroem import apply_map, element_nystroem_maps, mapped_features, n_features
 from .representatives import select_representatives
 
 #: Values of ``K_nm`` held at once while accumulating the normal equations. Each
@@ -46,85 +48,6 @@ from .representatives import select_representatives
 #: writes all of it: blocks of a thousand or more molecules keep that traffic small
 #: against the update's arithmetic.
 BLOCK_VALUES = 2**25
-
-
-def element_nystroem_maps(representatives, widths, n_jobs=None):
-    """The Nyström map of the representatives' kernel, one block per element.
-
-    The kernel between atoms of different elements is zero, so the representatives'
-    kernel is block-diagonal by element and so is its Nyström map: each element's
-    block is factorised on its own (``Σ_Z M_Z³ / 3`` operations instead of
-    ``M³ / 3``, ``Σ_Z M_Z²`` values instead of ``M²``). Each block is factorised by
-    Cholesky with complete pivoting (LAPACK ``dpstrf``), stopped at its numerical
-    rank (LAPACK's default tolerance: no remaining pivot above ``M_Z`` times the
-    rounding unit times the largest diagonal value): the first ``r_Z`` pivoted
-    representatives ``S_Z`` span every kernel function of that element's
-    representatives to rounding, ``K_SS = L L^T`` exactly, and the map is
-    ``T_Z = L^-T`` on ``S_Z`` (0 on the representatives left out, which are
-    duplicates to rounding).
-
-    Parameters
-    ----------
-    representatives : tuple of (descriptors, molecule, numbers, n_molecules)
-        The representative atoms, each its own molecule.
-    widths : sequence of float
-    n_jobs : int or None
-        Threads of the kernel.
-
-    Returns
-    -------
-    maps : list of (columns, L)
-        Per element, the kept representatives ``S_Z`` (indices into
-        ``representatives``, in pivot order) and the lower-triangular ``L`` of
-        shape ``(r_Z, r_Z)``, Fortran-ordered, with ``K_SS = L L^T``.
-    """
-    x, _, numbers, _ = representatives
-    maps = []
-    for element in np.unique(numbers):
-        columns = np.flatnonzero(numbers == element)
-        own = (x[columns], np.arange(len(columns)), numbers[columns], len(columns))
-        kernel = summed_atom_kernel(own, own, widths, n_jobs)
-        # The kernel is symmetric: its transpose is the Fortran-ordered copy that
-        # LAPACK overwrites in place.
-        factor, pivots, rank, info = dpstrf(kernel.T, lower=1, overwrite_a=1)
-        if info < 0:
-            raise RuntimeError(f"dpstrf failed with info={info}")
-        kept = columns[pivots[:rank] - 1]
-        maps.append((kept, np.asfortranarray(np.tril(factor[:rank, :rank]))))
-        del kernel, factor
-    return maps
-
-
-def n_features(maps):
-    """Columns of ``Φ``: the numerical ranks of the elements' blocks together."""
-    return sum(len(columns) for columns, _ in maps)
-
-
-def mapped_kernel(kernel, columns, factor):
-    """``K[:, S] L^-T``: one element's columns of ``Φ`` from its columns of ``K_nm``.
-
-    A triangular solve: half the operations of a product with an explicit ``T``.
-    """
-    # kernel[:, columns] is a C-ordered copy, so its transpose is the Fortran
-    # array that BLAS overwrites: L X = K_S^T, X^T = K_S L^-T.
-    solved = dtrsm(1.0, factor, kernel[:, columns].T, lower=1, overwrite_b=1)
-    return solved.T
-
-
-def apply_map(maps, beta, n_representatives):
-    """``T β``: the coefficients of the representatives from those of ``Φ``.
-
-    Representatives left out of the maps (duplicates to rounding) get 0.
-    """
-    coef = np.zeros(n_representatives)
-    start = 0
-    for columns, factor in maps:
-        stop = start + len(columns)
-        coef[columns] = solve_triangular(
-            factor, beta[start:stop], lower=True, trans="T"
-        )
-        start = stop
-    return coef
 
 
 def molecule_blocks(atoms, n_per_block):
@@ -285,17 +208,12 @@ def _block_features(x, molecule, numbers, n_molecules, *arguments):
     kernel = summed_atom_kernel(
         (x, molecule, numbers, n_molecules), representatives, widths, n_jobs=1
     )
-    features = np.empty((n_molecules, sum(len(c) for c in flat_maps[::2])))
+    maps = list(zip(flat_maps[::2], flat_maps[1::2], strict=True))
     # One BLAS thread wherever the block is computed: the rounding must not
     # depend on where it ran. The layout of L as it arrives does not matter:
     # dtrsm is handed a Fortran copy of it when it is not Fortran-ordered.
     with threadpool_limits(1):
-        start = 0
-        for columns, factor in zip(flat_maps[::2], flat_maps[1::2], strict=True):
-            stop = start + len(columns)
-            features[:, start:stop] = mapped_kernel(kernel, columns, factor)
-            start = stop
-    return features
+        return mapped_features(kernel, maps)
 
 
 def ridge_solution(gram, moment, alpha):
@@ -368,8 +286,15 @@ class _BaseSparseAtomKernelRidge(_BaseAtomKernelRidge):
         )
         return indices, representative_atoms(atoms, indices)
 
-    def _fit_representatives(self, residual, weights, widths, alpha, rng):
-        """Choose the representatives among the training atoms and solve the ridge."""
+    def _fit_representatives(
+        self, residual, weights, widths, alpha, rng, forces=None, force_weight=0.0
+    ):
+        """Choose the representatives among the training atoms and solve the ridge.
+
+        With ``forces`` (a pair of the validated molecules and their reference
+        forces in the target's units per Å) and ``force_weight > 0``, the force
+        components add rows to the least squares (see :mod:`.force_fit`).
+        """
         atoms = self._training_atoms
         self.representatives_, representatives = self._representatives(atoms, rng)
         maps, gram, moment = sparse_normal_equations(
@@ -381,6 +306,16 @@ class _BaseSparseAtomKernelRidge(_BaseAtomKernelRidge):
             self.n_jobs,
             self.verbose,
         )
+        if forces is not None and force_weight > 0:
+            molecules, reference = forces
+            # At the scale of the fitted energies (see _fit_atoms).
+            scaled = [np.ldexp(f, -self._target_exponent) for f in reference]
+            force_gram, force_moment = force_normal_equations(
+                self, molecules, scaled, weights, representatives, maps, self.verbose
+            )
+            # Lower triangles both (the upper ones are not read).
+            gram += force_weight * force_gram
+            moment += force_weight * force_moment
         self.dual_coef_ = apply_map(
             maps, ridge_solution(gram, moment, alpha), representatives[3]
         )
@@ -416,6 +351,12 @@ class SparseAtomKernelRidge(_BaseSparseAtomKernelRidge):
         How each element's representatives are chosen among its training atoms:
         farthest-point sampling in the scaled descriptors (starting from a random
         atom; it keeps rare environments), or uniformly at random.
+    force_weight : float, default=1.0
+        Weight (Å²) of each squared force-component error against a molecule's
+        squared energy error, when ``fit`` is given ``forces``: the objective is
+        ``Σ_i w_i [(y_i - ŷ_i)² + force_weight Σ_{k,a} (F_ika - F̂_ika)²] + alpha
+        c^T K_mm c``. Choose it on validation data (it trades energy against
+        force errors); ignored without ``forces``.
     sigma, J, L, channels, sigma_0, eps
         The descriptors' parameters, as in :class:`AtomKernelRidge`.
     n_jobs : int or None, default=None
@@ -475,6 +416,7 @@ class SparseAtomKernelRidge(_BaseSparseAtomKernelRidge):
         **_BaseSparseAtomKernelRidge._parameter_constraints,
         "width": [Interval(Real, 0, None, closed="neither"), "array-like"],
         "alpha": [Interval(Real, 0, None, closed="neither")],
+        "force_weight": [Interval(Real, 0, None, closed="left")],
     }
 
     def __init__(
@@ -484,6 +426,7 @@ class SparseAtomKernelRidge(_BaseSparseAtomKernelRidge):
         alpha=1e-3,
         *,
         selection="farthest",
+        force_weight=1.0,
         sigma=0.2262,
         J=2,
         L=3,
@@ -508,10 +451,11 @@ class SparseAtomKernelRidge(_BaseSparseAtomKernelRidge):
         self.width = width
         self.alpha = alpha
         self.selection = selection
+        self.force_weight = force_weight
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, forces=None):
         """Fit the atomic-energy model on representative atoms.
 
         Parameters
@@ -522,16 +466,33 @@ class SparseAtomKernelRidge(_BaseSparseAtomKernelRidge):
             Finite targets (an extensive property, such as an atomization energy).
         sample_weight : array-like of shape (n_molecules,), default=None
             Weights of the molecules in the least-squares fits (dressed atoms,
-            intercept and kernel model); None weighs them all 1.
+            intercept and kernel model, and each molecule's force components);
+            None weighs them all 1.
+        forces : sequence of array-like of shape (n_atoms, 3), default=None
+            Reference forces ``-∂y/∂r`` on every atom of every molecule, in the
+            target's unit per Å (an ``(n, max_atoms, 3)`` array with a padded
+            ``X``). Each component adds a row, of weight ``force_weight``, to the
+            least squares of the kernel model (the dressed atoms and the
+            intercept are fit on ``y`` alone). None: energies only.
 
         Returns
         -------
         self : SparseAtomKernelRidge
         """
         widths = _checked_widths(self.width, "width")
+        reference = None
+        if forces is not None:
+            molecules = as_molecules(X)
+            reference = (molecules, checked_forces(X, molecules, forces))
         residual, weights = self._start_fit(X, y, widths, sample_weight)
         self._fit_representatives(
-            residual, weights, widths, self.alpha, check_random_state(self.random_state)
+            residual,
+            weights,
+            widths,
+            self.alpha,
+            check_random_state(self.random_state),
+            forces=reference,
+            force_weight=self.force_weight,
         )
         self._to_target_units()
         return self

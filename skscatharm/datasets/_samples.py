@@ -89,3 +89,45 @@ def load_qm9_sample(*, target="U0_atom_kcal_mol", return_X_y=False):
             f"target must be 'U0_atom_kcal_mol' or 'Cv_cal_mol_K', got {target!r}"
         )
     return _bunch(_read("qm9_sample.npz"), target, [target], return_X_y, "qm9_index")
+
+
+def load_ethanol_xtb_sample(*, return_X_y=False):
+    """Load 60 configurations of ethanol from GFN2-xTB MD, with energies and forces.
+
+    A Langevin trajectory at 500 K on the GFN2-xTB potential (tblite), one
+    configuration every 10 fs, made by ``benchmarks/forces/xtb_trajectories.py``
+    (``--molecules ethanol --n 60 --every 20 --seed 1``); a small sample for
+    examples and tests of force models.
+
+    Parameters
+    ----------
+    return_X_y : bool, default=False
+        Return ``(data, target)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : Bunch
+        ``data``: array of shape (60, 9, 4) with columns ``Z, x, y, z`` (Å);
+        ``target``: total GFN2-xTB energies (eV); ``forces``: array of shape
+        (60, 9, 3), the forces on the atoms (eV/Å); ``DESCR``: provenance.
+    (data, target) : tuple if ``return_X_y`` is True
+
+    Examples
+    --------
+    >>> from skscatharm.datasets import load_ethanol_xtb_sample
+    >>> sample = load_ethanol_xtb_sample()
+    >>> sample.data.shape, sample.target.shape, sample.forces.shape
+    ((60, 9, 4), (60,), (60, 9, 3))
+    """
+    arrays = _read("ethanol_xtb_sample.npz")
+    data = pack_molecules(arrays["Z"].astype(int), arrays["R"])
+    if return_X_y:
+        return data, arrays["energy_eV"]
+    return Bunch(
+        data=data,
+        target=arrays["energy_eV"],
+        forces=arrays["forces_eV_A"],
+        target_names=["GFN2-xTB energy (eV)"],
+        feature_names=["Z", "x", "y", "z"],
+        DESCR=_description(),
+    )
