@@ -130,6 +130,7 @@ def _fitted_state(model, X, y):
         FactorizedBilinearRegressor(alpha=1e-3, max_iter=5),
         SparseAtomKernelRidge(30, **SMALL, selection="random"),
         SparseAtomKernelRidge(30, **SMALL, selection="farthest"),
+        SparseAtomKernelRidge(30, **SMALL, selection="kmeans++"),
         SparseAtomKernelRidgeCV(30, **SMALL, **CV, selection="random"),
     ],
     ids=repr,

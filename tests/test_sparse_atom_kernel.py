@@ -18,6 +18,7 @@ from skscatharm._atoms.kernels import summed_atom_kernel
 from skscatharm._atoms.representatives import (
     element_budgets,
     farthest_points,
+    kmeans_plus_plus,
     select_representatives,
 )
 from skscatharm.datasets import load_qm7_sample
@@ -167,7 +168,7 @@ def test_farthest_points_maximise_the_distance_to_those_chosen():
 def test_representatives_keep_each_element():
     numbers = np.repeat([1, 6, 16], [90, 9, 1])
     x = np.random.default_rng(0).normal(size=(100, 4))
-    for method in ("farthest", "random"):
+    for method in ("farthest", "kmeans++", "random"):
         chosen = select_representatives(
             x, numbers, 10, method, np.random.RandomState(0)
         )
@@ -234,3 +235,17 @@ def test_element_maps_reproduce_the_whole_kernel():
     # The duplicate is left out; the kept ones' kernel is the identity in Φ's basis.
     assert T.shape[1] == 46
     np.testing.assert_allclose(T.T @ kernel @ T, np.eye(46), atol=1e-8)
+
+
+def test_kmeans_plus_plus_draws_distinct_rows_in_proportion_to_distance():
+    rng = np.random.default_rng(0)
+    # Two tight clusters 100 apart: after a first row in one, the second is drawn
+    # from the other with probability about 1 - 1e-4.
+    x = np.r_[rng.normal(size=(50, 2)) * 0.1, 100.0 + rng.normal(size=(50, 2)) * 0.1]
+    for seed in range(20):
+        first, second = kmeans_plus_plus(x, 2, np.random.RandomState(seed))
+        assert (first < 50) != (second < 50)
+    # Duplicates: every row is still chosen once.
+    doubled = np.r_[x[:5], x[:5]]
+    chosen = kmeans_plus_plus(doubled, 10, np.random.RandomState(0))
+    assert sorted(chosen.tolist()) == list(range(10))

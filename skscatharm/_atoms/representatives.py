@@ -5,7 +5,9 @@ on the kernels of a few representative atoms of that element instead of every
 training atom. The representatives should cover the descriptor space: farthest-point
 sampling picks, one at a time, the atom farthest from those already picked, so rare
 environments are kept as well as common ones; uniform random sampling is the cheap
-alternative that follows the density of the training atoms.
+alternative that follows the density of the training atoms; k-means++ seeding is in
+between (each next atom drawn with probability in proportion to its squared
+distance to those already picked).
 """
 
 import numpy as np
@@ -68,12 +70,59 @@ def farthest_points(x, n, rng):
     # threads: their synchronisation costs more than the product, many times more
     # on a busy machine.
     with threadpool_limits(1):
-        _farthest_steps(x, norms, chosen, distance, to_last)
+        _greedy_steps(x, norms, chosen, distance, to_last, _farthest)
     return chosen
 
 
-def _farthest_steps(x, norms, chosen, distance, to_last):
-    """Fill ``chosen[1:]`` by farthest-point steps (see :func:`farthest_points`)."""
+def kmeans_plus_plus(x, n, rng):
+    """Indices of ``n`` rows of ``x`` chosen by k-means++ seeding.
+
+    The first row is drawn at random; each next one is drawn with probability in
+    proportion to its squared distance to the nearest row already chosen (the
+    seeding of Arthur and Vassilvitskii, 2007): like farthest-point sampling it
+    spreads the rows out, but it follows the density of the rows instead of
+    seeking out their outliers.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n_rows, n_features)
+    n : int
+        At most ``n_rows``.
+    rng : numpy.random.RandomState
+
+    Returns
+    -------
+    indices : ndarray of int of shape (n,)
+    """
+    chosen = np.empty(n, dtype=np.intp)
+    chosen[0] = rng.randint(len(x))
+    norms = (x**2).sum(axis=1)
+    distance = np.full(len(x), np.inf)
+    to_last = np.empty(len(x))
+
+    def draw(distance):
+        weights = np.cumsum(np.maximum(distance, 0.0))
+        if not weights[-1] > 0:
+            # Every row left is a duplicate of a chosen one: the first of them.
+            return int(np.argmax(distance >= 0))
+        return int(np.searchsorted(weights, rng.uniform(0, weights[-1]), "right"))
+
+    with threadpool_limits(1):
+        _greedy_steps(x, norms, chosen, distance, to_last, draw)
+    return chosen
+
+
+def _farthest(distance):
+    """The row farthest from those chosen (the first on a tie)."""
+    return int(np.argmax(distance))
+
+
+def _greedy_steps(x, norms, chosen, distance, to_last, pick):
+    """Fill ``chosen[1:]``, each step picking a row from the distances to the chosen.
+
+    ``distance`` holds each row's squared distance to the nearest chosen row (-1
+    for a chosen row); ``pick`` maps it to the next row.
+    """
     for k in range(1, len(chosen)):
         last = x[chosen[k - 1]]
         # Squared distances to the last chosen row, clipped at 0 against rounding,
@@ -88,7 +137,7 @@ def _farthest_steps(x, norms, chosen, distance, to_last):
         # A chosen row's distance is 0, unless rounding left it above another
         # row's true 0 (a duplicate); -1 keeps it from being chosen again.
         distance[chosen[k - 1]] = -1.0
-        chosen[k] = int(np.argmax(distance))
+        chosen[k] = pick(distance)
 
 
 def select_representatives(descriptors, numbers, n_representatives, method, rng):
@@ -101,7 +150,7 @@ def select_representatives(descriptors, numbers, n_representatives, method, rng)
     n_representatives : int
         Total over the elements (see :func:`element_budgets`); every atom when it
         is at least the number of atoms.
-    method : {"farthest", "random"}
+    method : {"farthest", "kmeans++", "random"}
     rng : numpy.random.RandomState
 
     Returns
@@ -116,6 +165,8 @@ def select_representatives(descriptors, numbers, n_representatives, method, rng)
             chosen.append(rows)
         elif method == "farthest":
             chosen.append(rows[farthest_points(descriptors[rows], budget, rng)])
+        elif method == "kmeans++":
+            chosen.append(rows[kmeans_plus_plus(descriptors[rows], budget, rng)])
         else:
             chosen.append(rng.choice(rows, budget, replace=False))
     return np.sort(np.concatenate(chosen))

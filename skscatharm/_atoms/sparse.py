@@ -263,7 +263,7 @@ class _BaseSparseAtomKernelRidge(_BaseAtomKernelRidge):
     _parameter_constraints: dict = {
         **_BaseAtomKernelRidge._parameter_constraints,
         "n_representatives": [Interval(Integral, 1, None, closed="left")],
-        "selection": [StrOptions({"farthest", "random"})],
+        "selection": [StrOptions({"farthest", "kmeans++", "random"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -347,10 +347,13 @@ class SparseAtomKernelRidge(_BaseSparseAtomKernelRidge):
         Width of the Gaussian atom kernel, as in :class:`AtomKernelRidge`.
     alpha : float, default=1e-3
         Ridge penalty, on the atomic-energy function's norm in the kernel's space.
-    selection : {"farthest", "random"}, default="farthest"
+    selection : {"farthest", "kmeans++", "random"}, default="farthest"
         How each element's representatives are chosen among its training atoms:
         farthest-point sampling in the scaled descriptors (starting from a random
-        atom; it keeps rare environments), or uniformly at random.
+        atom; it keeps rare environments), k-means++ seeding (each next atom drawn
+        with probability in proportion to its squared distance to the nearest
+        one chosen: spread out, but following the atoms' density), or uniformly
+        at random.
     force_weight : float, default=1.0
         Weight (Å²) of each squared force-component error against a molecule's
         squared energy error, when ``fit`` is given ``forces``: the objective is
