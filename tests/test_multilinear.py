@@ -389,3 +389,23 @@ def test_without_products_it_is_ridge_on_the_standardised_data():
     t = (y - y.mean()) / y.std()
     b = np.linalg.solve(Z.T @ Z + 2.0 * np.eye(4), Z.T @ t)
     assert_allclose(reg.predict(X), y.mean() + y.std() * (Z @ b), rtol=1e-10)
+
+
+@pytest.mark.slow
+def test_recovers_a_planted_model_on_correlated_features_at_scale():
+    # Features like scattering coefficients: a low-rank signal plus a little noise
+    # (condition number of about 1e7), scales over six decades.  A start from a
+    # weakly penalised bilinear ridge fit stalled far from the model here.
+    rng = np.random.RandomState(15)
+    n, n_test, K, rank = 20_000, 2_000, 80, 15
+    signal = rng.normal(size=(n + n_test, rank)) @ rng.normal(size=(rank, K))
+    X = (signal + 1e-3 * rng.normal(size=signal.shape)) * 10.0 ** rng.uniform(-3, 3, K)
+    y = _planted(rng, X, X[:n].mean(0), (2, 2))
+    reg = FactorizedMultilinearRegressor(
+        n_components=(2, 3), alpha=1e-6, max_iter=1000, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        reg.fit(X[:n], y[:n])
+    error = reg.predict(X[n:]) - y[n:]
+    assert np.sqrt(np.mean(error**2)) / y.std() < 1e-3
