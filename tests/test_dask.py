@@ -31,7 +31,9 @@ from skscatharm._core import dispatch
 
 distributed = pytest.importorskip("distributed")
 
-CHEAP = dict(sigma=0.5, J=1, L=1, oversampling=2.0)
+#: The NumPy backend, whose batches go through joblib: under --strict-backend,
+#: "auto" resolves to the GPU stand-in, which computes in-process.
+CHEAP = dict(sigma=0.5, J=1, L=1, oversampling=2.0, backend="numpy")
 ATOMS = dict(J=1, L=1, width=1.0, alpha=1e-6)
 
 
@@ -178,6 +180,7 @@ def test_the_command_featurizes_on_the_cluster(client, qm7, tmp_path, backends_u
     np.savez(path, Z=X[:, :, 0].astype(np.int8), R=X[:, :, 1:])
     output = tmp_path / "features.npy"
     options = ["--sigma", "0.5", "--J", "1", "--L", "1", "--oversampling", "2"]
+    options += ["--backend", "numpy"]
     address = client.scheduler.address
     status = main(
         ["featurize", str(path), "-o", str(output), "--scheduler", address, *options]
