@@ -61,17 +61,7 @@ def farthest_points(x, n, rng):
     -------
     indices : ndarray of int of shape (n,)
     """
-    chosen = np.empty(n, dtype=np.intp)
-    chosen[0] = rng.randint(len(x))
-    norms = (x**2).sum(axis=1)
-    distance = np.full(len(x), np.inf)
-    to_last = np.empty(len(x))
-    # One matrix-vector product per step is too small to share between BLAS
-    # threads: their synchronisation costs more than the product, many times more
-    # on a busy machine.
-    with threadpool_limits(1):
-        _greedy_steps(x, norms, chosen, distance, to_last, _farthest)
-    return chosen
+    return _greedy_selection(x, n, rng, _farthest)
 
 
 def kmeans_plus_plus(x, n, rng):
@@ -94,11 +84,6 @@ def kmeans_plus_plus(x, n, rng):
     -------
     indices : ndarray of int of shape (n,)
     """
-    chosen = np.empty(n, dtype=np.intp)
-    chosen[0] = rng.randint(len(x))
-    norms = (x**2).sum(axis=1)
-    distance = np.full(len(x), np.inf)
-    to_last = np.empty(len(x))
 
     def draw(distance):
         weights = np.cumsum(np.maximum(distance, 0.0))
@@ -107,9 +92,7 @@ def kmeans_plus_plus(x, n, rng):
             return int(np.argmax(distance >= 0))
         return int(np.searchsorted(weights, rng.uniform(0, weights[-1]), "right"))
 
-    with threadpool_limits(1):
-        _greedy_steps(x, norms, chosen, distance, to_last, draw)
-    return chosen
+    return _greedy_selection(x, n, rng, draw)
 
 
 def _farthest(distance):
@@ -117,12 +100,26 @@ def _farthest(distance):
     return int(np.argmax(distance))
 
 
-def _greedy_steps(x, norms, chosen, distance, to_last, pick):
-    """Fill ``chosen[1:]``, each step picking a row from the distances to the chosen.
+def _greedy_selection(x, n, rng, pick):
+    """``n`` rows: the first at random, each next one picked from the distances.
 
     ``distance`` holds each row's squared distance to the nearest chosen row (-1
     for a chosen row); ``pick`` maps it to the next row.
     """
+    chosen = np.empty(n, dtype=np.intp)
+    chosen[0] = rng.randint(len(x))
+    norms = (x**2).sum(axis=1)
+    distance = np.full(len(x), np.inf)
+    to_last = np.empty(len(x))
+    # One matrix-vector product per step is too small to share between BLAS
+    # threads: their synchronisation costs more than the product.
+    with threadpool_limits(1):
+        _greedy_steps(x, norms, chosen, distance, to_last, pick)
+    return chosen
+
+
+def _greedy_steps(x, norms, chosen, distance, to_last, pick):
+    """Fill ``chosen[1:]`` in place (see :func:`_greedy_selection`)."""
     for k in range(1, len(chosen)):
         last = x[chosen[k - 1]]
         # Squared distances to the last chosen row, clipped at 0 against rounding,
