@@ -64,7 +64,7 @@ class SolidHarmonicScattering(VersionedPickleMixin, TransformerMixin, BaseEstima
         faster and accurate enough for regression, but not within the contract;
         larger ones are more accurate. The errors and timings measured at each
         setting are in ``benchmarks/README.md``.
-    tail_tolerance : float, default=1e-5
+    tail_tolerance : float, default=1e-4
         Fraction of each integral allowed to fall outside the sampled box; boxes
         grow like ``sqrt(log(1 / tail_tolerance))``.
     backend : {"auto", "numpy", "cupy"}, default="auto"
@@ -198,7 +198,7 @@ class SolidHarmonicScattering(VersionedPickleMixin, TransformerMixin, BaseEstima
         channels=("full", "valence", "core"),
         sigma_0=None,
         oversampling="auto",
-        tail_tolerance=1e-5,
+        tail_tolerance=1e-4,
         backend="auto",
         dtype="float64",
         batch_size="auto",

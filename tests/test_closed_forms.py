@@ -9,12 +9,18 @@ from skscatharm._core.channels import channel_weights, resolve_channels
 
 CHANNELS = ("full", "valence", "core")
 
+#: The identities hold to 1e-6 only if less than that is left outside the boxes
+#: (the default leaves up to 1e-4 of each integral, doc/definition.rst §4.4).
+TAIL = 1e-7
+
 
 @pytest.fixture(scope="module")
 def first_order(molecules):
     # q = 3 puts S0 on the density grid (with powers 1 and 2 only it is in closed
     # form), which the tests below compare with the closed forms.
-    transform = SolidHarmonicScattering(Q=(1.0, 2.0, 3.0), max_order=1)
+    transform = SolidHarmonicScattering(
+        Q=(1.0, 2.0, 3.0), max_order=1, tail_tolerance=TAIL
+    )
     return transform, transform.fit_transform(molecules)
 
 
@@ -65,7 +71,7 @@ def test_zeroth_order_closed_form_matches_density_grid(molecules, first_order):
     """With powers 1 and 2 only, S0 skips the grid: S0[1] = Σ w, S0[2] = ∫ rho²."""
     transform, features = first_order
     names = list(transform.get_feature_names_out())
-    closed = SolidHarmonicScattering(Q=(1.0, 2.0), max_order=0)
+    closed = SolidHarmonicScattering(Q=(1.0, 2.0), max_order=0, tail_tolerance=TAIL)
     values = closed.fit_transform(molecules)
     for k, name in enumerate(closed.get_feature_names_out()):
         np.testing.assert_allclose(

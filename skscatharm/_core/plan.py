@@ -9,11 +9,12 @@ fine, small grids and coarse scales coarse ones, instead of one grid for every s
 """
 
 from dataclasses import dataclass
-from functools import cached_property
-from math import sqrt
+from functools import cached_property, lru_cache
+from math import exp, sqrt
 
 import numpy as np
-from scipy.special import gammainccinv
+from scipy.optimize import brentq
+from scipy.special import gammaincc, gammainccinv, gammaln
 
 #: The second-layer fields ``U1 * psi_j2`` are band-limited by the wavelet, so their
 #: lattice needs fewer points per width than the first-layer moduli ``U1``, which have
@@ -69,13 +70,35 @@ def oversampling_setting(oversampling):
     }
 
 
+def face_tail_fraction(x, power, degree):
+    """Fraction of ``∫ |field|^q`` beyond a plane ``x`` widths from a point source.
+
+    For a field ``(d/w)^degree exp(-d²/2w²)`` around a point, integrating over the
+    half-space ``{u_1 > x w}`` in cylindrical shells about the normal through the
+    point gives ``2 pi ∫_x^∞ g(r) r (r - x) dr`` against the total
+    ``4 pi ∫_0^∞ g(r) r² dr``, with ``g(r) = r^(degree q) exp(-q r²/2)``; both are
+    incomplete gamma functions:
+    ``(Q(s, y) - sqrt(y) Γ(s - 1/2)/Γ(s) Q(s - 1/2, y)) / 2`` with
+    ``s = (degree q + 3)/2``, ``y = q x²/2`` and ``Q`` the regularised upper
+    incomplete gamma function.
+    """
+    shape = (degree * power + 3) / 2
+    y = power * x * x / 2
+    ratio = exp(gammaln(shape - 0.5) - gammaln(shape))
+    return 0.5 * (gammaincc(shape, y) - sqrt(y) * ratio * gammaincc(shape - 0.5, y))
+
+
+@lru_cache(maxsize=1024)
 def margin_factor(power, degree, tail_tolerance):
     """Box margin, in units of the field width, that leaves ``tail_tolerance`` outside.
 
-    A field that decays like ``(d/w)^degree exp(-d²/2w²)`` around a point has
-    ``∫ |field|^q`` over the ball of radius ``x w`` missing the fraction
-    ``Q((degree q + 3)/2, q x²/2)`` of the total (regularised upper incomplete gamma
-    function, from the radial integral ``∫ r^(degree q + 2) exp(-q r²/2) dr``).
+    A box that reaches ``x`` widths past every atom on each of its six faces
+    leaves outside, of a point source's ``∫ |field|^q``, at most the sum of the
+    fractions beyond each face (:func:`face_tail_fraction`): ``x`` solves
+    ``6 face_tail_fraction(x) = tail_tolerance``. (A ball of radius ``x`` widths,
+    which the box contains, would leave ``Q((degree q + 3)/2, q x²/2)``: the
+    regularised upper incomplete gamma function, a bound looser by about a factor
+    of 10 in the tolerance, which therefore needs wider margins.)
 
     Parameters
     ----------
@@ -84,14 +107,21 @@ def margin_factor(power, degree, tail_tolerance):
     degree : int
         Degree of the polynomial factor of the field.
     tail_tolerance : float
-        Fraction of the integral allowed outside.
+        Fraction of the integral allowed outside, in ``(0, 1)``.
 
     Returns
     -------
     x : float
     """
-    shape = (degree * power + 3) / 2
-    return sqrt(2 * gammainccinv(shape, tail_tolerance) / power)
+    # The ball of radius x holding all but tail_tolerance / 6 lies inside the
+    # half-space bounded at x, so it brackets the root from above.
+    upper = sqrt(2 * gammainccinv((degree * power + 3) / 2, tail_tolerance / 6) / power)
+    return brentq(
+        lambda x: 6 * face_tail_fraction(x, power, degree) - tail_tolerance,
+        0.0,
+        upper,
+        xtol=1e-10,
+    )
 
 
 def wavelet_scales(sigma_0, J):
