@@ -15,7 +15,7 @@ widened by 1 to 1.2 field widths; for a number, the margins scaled (through the
 tail tolerance, down to a third of it), which moves the uniform grid's origin.
 
 Usage: python -m benchmarks.accuracy.transform_error --data ../shared/data [--n 8]
-    [--oversampling auto 2 2.5 3] [--tail-tolerance 1e-5] [--params '{"L": 2}']
+    [--oversampling auto 2 2.5 3] [--tail-tolerance 1e-4] [--params '{"L": 2}']
     [--phases 3]
 """
 
@@ -63,7 +63,8 @@ def at_phase(oversampling, phase, n_phases, tail):
     plan_module.GRADED_INTERIOR_WIDTHS = INTERIOR_WIDTHS * (1 + 0.2 * fraction)
     params = {"oversampling": oversampling, **tail}
     if oversampling != "auto" and phase:
-        base = tail.get("tail_tolerance", 1e-5)
+        default = SolidHarmonicScattering().tail_tolerance
+        base = tail.get("tail_tolerance", default)
         params["tail_tolerance"] = base * (1 - 2 / 3 * fraction)
     return params
 

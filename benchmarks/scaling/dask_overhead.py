@@ -22,7 +22,7 @@ on a 64-core cluster: the workers' CPU (molecules plus Dask's per-task extra) sp
 over 64 cores, or the scheduler's per-task CPU in series if that is longer.
 
 Usage: python -m benchmarks.scaling.dask_overhead --data ../shared/data --n 5000
-    [--blocks 4] [--oversampling auto] [--tail-tolerance 1e-5]
+    [--blocks 4] [--oversampling auto] [--tail-tolerance T (default: the transformer's)]
 """
 
 import argparse
@@ -94,7 +94,9 @@ def main():
     parser.add_argument("--blocks", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--oversampling", type=_oversampling, default="auto")
-    parser.add_argument("--tail-tolerance", type=float, default=1e-5)
+    parser.add_argument(
+        "--tail-tolerance", type=float, help="default: the transformer's own"
+    )
     args = parser.parse_args()
 
     from distributed import Client, LocalCluster
@@ -103,10 +105,11 @@ def main():
     X_all = pack_molecules(arrays["Z"], arrays["R"])
     rows = np.random.default_rng(args.seed).choice(len(X_all), args.n, replace=False)
     X = X_all[rows]
+    tail = (
+        {} if args.tail_tolerance is None else {"tail_tolerance": args.tail_tolerance}
+    )
     transformer = SolidHarmonicScattering(
-        oversampling=args.oversampling,
-        tail_tolerance=args.tail_tolerance,
-        backend="numpy",
+        oversampling=args.oversampling, backend="numpy", **tail
     ).fit(X[:1])
     warm_up = X_all[: N_WORKERS * 2]
 
@@ -126,7 +129,8 @@ def main():
             timed_transform(transformer, warm_up, backend)
         print(
             f"{args.n} QM9 molecules (seed {args.seed}), {args.blocks} blocks, "
-            f"oversampling={args.oversampling}, tail_tolerance={args.tail_tolerance}; "
+            f"oversampling={args.oversampling}, "
+            f"tail_tolerance={transformer.tail_tolerance}; "
             f"cluster started in {cluster_start:.1f} s (not counted below)"
         )
         print(
