@@ -14,7 +14,7 @@ to grid (:func:`~skscatharm._core.dispatch.scattering_coefficients`).
 Counts are floats: a box of 1e4 Å would overflow an int64 count of points.
 """
 
-from .first_layer import SLAB_DOUBLES
+from .first_layer import slab_values
 from .geometry import grid_shape
 from .second_layer import pair_lattice
 
@@ -29,8 +29,9 @@ def _integral_factor(powers):
     return 1 + extra
 
 
-def _first_layer_bytes(shape, n_batch, n_atoms, n_channels, degrees, itemsize):
-    """Peak of ``first_layer_squared_moduli`` and of the squared moduli it returns."""
+def _first_layer_bytes(shape, n_batch, n_atoms, n_channels, degrees, itemsize, device):
+    """Peak of ``first_layer_squared_moduli`` and of the squared moduli it returns
+    (its slabs are a GPU's when ``device``)."""
     nx, ny, nz = shape
     n_degrees = len(degrees)
     n_powers = max(degrees) + 1  # axis-factor powers 0..max degree
@@ -41,7 +42,7 @@ def _first_layer_bytes(shape, n_batch, n_atoms, n_channels, degrees, itemsize):
     z_side = 2 * n_powers * n_batch * n_atoms * n_channels * nz * itemsize
     factors = n_powers * n_batch * n_atoms * (nx + ny + nz) * itemsize
     per_plane = n_monomials * n_batch * ny * n_channels * nz
-    slab = max(1, min(nx, SLAB_DOUBLES // per_plane))
+    slab = max(1, min(nx, slab_values(device) // per_plane))
     plane_values = n_batch * slab * ny * n_channels * nz
     fields = n_monomials * plane_values * itemsize
     xy = n_xy * n_batch * slab * ny * n_atoms * itemsize
@@ -117,8 +118,9 @@ def stage_bytes(plan, extent, n_atoms, n_channels, n_batch, itemsize, device=Fal
         Bytes of a real number of the working precision (4 or 8).
     device : bool, default=False
         Count the copies that only a GPU makes (the wavelet spectra moved to the
-        device, CuPy's copy of the inverse FFT's input); without them, the count
-        is that of the NumPy path.
+        device, CuPy's copy of the inverse FFT's input) and the first layer's
+        slabs of a GPU (:func:`~skscatharm._core.first_layer.slab_values`);
+        otherwise the count is that of the NumPy path.
 
     Returns
     -------
@@ -135,7 +137,7 @@ def stage_bytes(plan, extent, n_atoms, n_channels, n_batch, itemsize, device=Fal
         spacing, margin = plan.density_grid()
         shape = grid_shape(extent, spacing, margin)
         inside, squared = _first_layer_bytes(
-            shape, n_batch, n_atoms, n_channels, (0,), itemsize
+            shape, n_batch, n_atoms, n_channels, (0,), itemsize, device
         )
         stages["S0"] = max(inside, _integral_factor(plan.Q) * squared)
     if plan.max_order < 1:
@@ -148,7 +150,7 @@ def stage_bytes(plan, extent, n_atoms, n_channels, n_batch, itemsize, device=Fal
             _, degrees = group
             shape = grid_shape(extent, *plan.first_layer_grid(j, group))
             inside, squared = _first_layer_bytes(
-                shape, n_batch, n_atoms, n_channels, degrees, itemsize
+                shape, n_batch, n_atoms, n_channels, degrees, itemsize, device
             )
             integral = _integral_factor(plan.Q) * squared
             _raise(stages, f"S1 {j}", max(inside, integral))

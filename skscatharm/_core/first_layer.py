@@ -49,9 +49,23 @@ def _axis_factors(xp, positions, grid, width, max_degree, dtype):
     return factors
 
 
-#: Upper bound on the doubles held by the monomial fields of one slab of grid planes;
-#: slabs keep the working set in cache and the memory flat in the grid size.
-SLAB_DOUBLES = 2**21
+#: Upper bound on the values held by the monomial fields of one slab of grid planes,
+#: on the CPU. Each slab's monomial fields are written by one matrix product and
+#: read back by the next (the harmonic combinations, then their squares): slabs
+#: that fit in a core's L2 cache keep that traffic out of main memory
+#: (benchmarks/RESULTS.md §2 measures the transform against larger slabs).
+#: Large grids then go one plane at a time.
+CPU_SLAB_VALUES = 2**16
+
+#: The same bound on a GPU, where fewer and larger kernels are what counts, and
+#: the memory stays flat in the grid size.
+DEVICE_SLAB_VALUES = 2**21
+
+
+def slab_values(device):
+    """Values of the monomial fields held per slab: :data:`DEVICE_SLAB_VALUES` on a
+    GPU (``device``), :data:`CPU_SLAB_VALUES` otherwise."""
+    return DEVICE_SLAB_VALUES if device else CPU_SLAB_VALUES
 
 
 def first_layer_squared_moduli(
@@ -65,7 +79,7 @@ def first_layer_squared_moduli(
     ``(x, y) x atom`` times ``atom x (channel, z)``; the ``2l + 1`` harmonic fields
     are then small combinations of the monomial fields. Summing over atoms before
     combining costs ``N`` multiply-adds per monomial instead of per monomial and order.
-    The grid is processed in slabs of ``x`` planes.
+    The grid is processed in slabs of ``x`` planes (:func:`slab_values`).
 
     Parameters
     ----------
@@ -111,7 +125,7 @@ def first_layer_squared_moduli(
         combinations.append((rows, xp.asarray(coefficients, dtype=dtype)))
     squared = xp.empty((n_batch, nx, ny, n_channels, len(degrees), nz), dtype=dtype)
     per_plane = len(monomials) * n_batch * ny * n_channels * nz
-    slab = max(1, min(nx, SLAB_DOUBLES // per_plane))
+    slab = max(1, min(nx, slab_values(backend.name != "numpy") // per_plane))
     for x0 in range(0, nx, slab):
         x1 = min(nx, x0 + slab)
         n_points = (x1 - x0) * ny
