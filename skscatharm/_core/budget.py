@@ -5,8 +5,8 @@ count, so their memory is known in advance. :func:`stage_bytes` counts, for each
 stage of :func:`~skscatharm._core.scattering.scatter_batch`, the bytes alive at
 its peak: the first-layer monomial fields of a slab and the squared moduli
 ``(B, Nx, Ny, C, L+1, Nz)`` with the temporaries of their integrals; the pruned
-DFT's three intermediate spectra; per degree the second-layer spectrum, the
-inverse FFT's copy and output and the squared moduli. It follows the NumPy path's
+DFT's three intermediate spectra; per order of each degree the second-layer
+spectrum, the inverse FFT's copy and output, and the sum of the squares. It follows the NumPy path's
 allocations (tests/test_gpu_memory.py holds its peak to within 20 % of the peak
 that tracemalloc traces), and sizes GPU batches and guards against boxes too large
 to grid (:func:`~skscatharm._core.dispatch.scattering_coefficients`).
@@ -64,7 +64,7 @@ def _second_layer_bytes(plan, j1, j2, fine_shape, degrees, extent, n, itemsize, 
     """Peak of ``second_layer_integrals`` for one degree group (without the
     first-layer moduli it reads)."""
     n_batch, n_channels = n
-    nx, ny, _ = fine_shape
+    nx, ny, nz = fine_shape
     kx, ky, kz = pair_lattice(plan, j1, j2, extent)
     half = kz // 2 + 1
     fields = n_batch * n_channels * len(degrees)
@@ -73,26 +73,32 @@ def _second_layer_bytes(plan, j1, j2, fine_shape, degrees, extent, n, itemsize, 
     along_z = fields * nx * ny * half * complex_size
     along_y = fields * nx * ky * half * complex_size
     along_x = fields * kx * ky * half * complex_size
-    peak = max(along_z + along_y, along_y + along_x, 2 * along_x)
+    # Its matrices are built in float64 on the host: the phases (8 bytes a value),
+    # their exponential and its weighted copy (16 each) at once; small for a
+    # molecule, but they grow with the product of a box's length and its lattice's.
+    built = [40 * n_batch * k * m for k, m in ((half, nz), (ky, ny), (kx, nx))]
+    held = [complex_size * n_batch * k * m for k, m in ((ky, ny), (kx, nx))]
+    peak = max(
+        built[0],
+        along_z + max(built[1], held[0] + along_y),
+        along_y + max(built[2], held[1] + along_x),
+        2 * along_x,
+    )
     lattice = n_batch * n_channels * kx * ky * kz * itemsize  # one field per channel
     integral = _integral_factor(plan.Q)
-    previous_output = 0
-    for position, degree in enumerate(degrees):
+    for degree in degrees:
         orders = 2 * degree + 1
         wavelet = orders * kx * ky * half * complex_size
-        product = n_batch * n_channels * wavelet
-        output = orders * lattice
+        product = n_batch * n_channels * kx * ky * half * complex_size  # one order's
         # The wavelet's spectrum is cached on the host as complex128: a device copy,
         # or a cast in float32. cuFFT overwrites a C2R input, so CuPy's irfftn
         # copies it (scipy's copy is in C++, outside NumPy's allocations).
         copies = (wavelet if device or itemsize < 8 else 0) + (product if device else 0)
-        # The last degree's output and squared moduli are still held.
-        held = previous_output + (lattice if position else 0)
-        fft = copies + product + output + held
-        # Squaring: the new squared moduli, then the integral's temporaries.
-        squaring = output + max(lattice * (1 + (position > 0)), integral * lattice)
-        peak = max(peak, along_x + max(fft, squaring))
-        previous_output = output
+        # The orders' loop: one order's input and output, and the sum of the
+        # squares of the earlier orders.
+        fft = copies + product + (2 if orders > 1 else 1) * lattice
+        # The integrals: the sum of squares and their temporaries.
+        peak = max(peak, along_x + max(fft, integral * lattice))
     return peak
 
 

@@ -230,10 +230,20 @@ def second_layer_integrals(
             wavelet_spectrum(degree, plan.scales[j2], coarse_shape, coarse_spacing),
             dtype=spectrum.dtype,
         )
-        fields = backend.irfftn(
-            spectrum[:, :, index, None] * wavelet[None, None], coarse_shape
-        )  # (B, C, 2l+1, Kx, Ky, Kz)
-        squared = xp.einsum("bcmxyz,bcmxyz->bcxyz", fields, fields)
+        # One order at a time, its square added to the sum in place: the lattice
+        # arrays of one order stay in cache between the inverse FFT and the sum,
+        # where all 2l+1 at once did not (benchmarks/RESULTS.md §2).
+        squared = None
+        for order in range(2 * degree + 1):
+            field = backend.irfftn(
+                spectrum[:, :, index] * wavelet[order], coarse_shape
+            )  # (B, C, Kx, Ky, Kz)
+            field *= field
+            if squared is None:
+                squared = field
+            else:
+                squared += field
+            del field  # before the next order's output is allocated
         integrals.append(
             integrate_powers(xp, squared, plan.Q, coarse_spacing**3, (2, 3, 4))
         )
