@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
+from benchmarks.common.channels import CHANNEL_SETS, channel_set
 from skscatharm import SparseAtomKernelRidge
 from skscatharm._atoms.descriptors import scaled_logs
 from skscatharm._atoms.force_fit import force_normal_equations
@@ -102,6 +103,8 @@ def search_energy_force(args, numbers, R, E, F, fit, valid, width):
         alpha=1.0,
         J=args.J,
         L=args.L,
+        channels=channel_set(args.channels, numbers),
+        selection="farthest",
         random_state=args.seed,
     ).fit(molecules(numbers, R[fit]), E[fit])
     representatives = model._training_atoms
@@ -229,6 +232,12 @@ def main():  # noqa: C901 - a linear script
     parser.add_argument("--representatives", type=int, default=2000)
     parser.add_argument("--J", type=int, default=2, help="largest scale index")
     parser.add_argument("--L", type=int, default=3, help="largest degree")
+    parser.add_argument(
+        "--channels",
+        default="charges",
+        choices=CHANNEL_SETS,
+        help="descriptor channels (benchmarks/common/channels.py)",
+    )
     parser.add_argument("--widths", nargs="+", type=parse_widths, default=[1.0])
     parser.add_argument("--alphas", nargs="+", type=float, default=[1e-8, 1e-6, 1e-4])
     parser.add_argument(
@@ -283,6 +292,8 @@ def main():  # noqa: C901 - a linear script
                 force_weight=chosen["force_weight"],
                 J=args.J,
                 L=args.L,
+                channels=channel_set(args.channels, numbers),
+                selection="farthest",
                 random_state=args.seed,
             )
             start = time.perf_counter()
