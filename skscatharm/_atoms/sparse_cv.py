@@ -102,7 +102,7 @@ n_representatives_, offset_, scale_, n_atoms_fit_
         *,
         cv=5,
         error="absolute",
-        selection="farthest",
+        selection="kmeans++",
         sigma=0.2262,
         J=2,
         L=3,
