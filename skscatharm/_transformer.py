@@ -44,7 +44,9 @@ class SolidHarmonicScattering(VersionedPickleMixin, TransformerMixin, BaseEstima
         ``S1``, 2 adds ``S2``.
     channels : sequence, default=("full", "valence", "core")
         Density channels. Each item is a built-in name (``"full"``: ``w = Z``;
-        ``"valence"``: valence electrons; ``"core"``: ``Z`` minus valence), a mapping
+        ``"valence"``: valence electrons; ``"core"``: ``Z`` minus valence; an
+        element's symbol such as ``"C"``: 1 on that element's atoms, 0 on the
+        others, so that several of them resolve the elements), a mapping
         ``Z -> weight``, a callable ``Z_array -> weights`` (picklable if the
         transformer is to be saved), or a pair ``(name, mapping_or_callable)``.
     sigma_0 : float or None, default=None

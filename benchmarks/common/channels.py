@@ -2,13 +2,13 @@
 
 * ``charges``: the default ``("full", "valence", "core")``, densities weighted by
   the nuclear, valence and core charges;
-* ``elements``: one density per element, weight 1 on that element's atoms and 0 on
-  the others, so that the fields around an atom tell its neighbours' elements apart
-  (as species-resolved descriptors such as SOAP do);
+* ``elements``: one density per element (the channels named by element symbols),
+  so that the fields around an atom tell its neighbours' elements apart (as
+  species-resolved descriptors such as SOAP do);
 * ``both``: the charge channels and the element channels.
 """
 
-SYMBOLS = {1: "H", 6: "C", 7: "N", 8: "O", 9: "F", 16: "S", 17: "Cl"}
+from skscatharm._core.channels import ELEMENT_SYMBOLS
 
 CHARGES = ("full", "valence", "core")
 
@@ -16,21 +16,8 @@ CHANNEL_SETS = ("charges", "elements", "both")
 
 
 def element_channels(elements):
-    """One channel per element: ``(symbol, {Z: 1 for that element, 0 for the others})``.
-
-    Parameters
-    ----------
-    elements : iterable of int
-        Every atomic number the channels must define.
-    """
-    elements = sorted({int(z) for z in elements})
-    return tuple(
-        (
-            SYMBOLS.get(element, f"Z{element}"),
-            {z: float(z == element) for z in elements},
-        )
-        for element in elements
-    )
+    """The symbols of ``elements`` (atomic numbers), in increasing ``Z``."""
+    return tuple(ELEMENT_SYMBOLS[z] for z in sorted({int(z) for z in elements}))
 
 
 def channel_set(name, elements):

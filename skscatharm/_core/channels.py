@@ -49,6 +49,62 @@ _BUILTIN = {
     "core": (_core, MAX_BUILTIN_VALENCE_Z),
 }
 
+#: Element symbols, by atomic number (index 0 unused): a symbol names the channel of
+#: that element alone.
+ELEMENT_SYMBOLS = (
+    "",
+    *"H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu "
+    "Zn Ga Ge As Se Br Kr Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba "
+    "La Ce Pr Nd Pm Sm Eu Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt Au Hg Tl Pb "
+    "Bi Po At Rn Fr Ra Ac Th Pa U Np Pu Am Cm Bk Cf Es Fm Md No Lr Rf Db Sg Bh Hs "
+    "Mt Ds Rg Cn Nh Fl Mc Lv Ts Og".split(),
+)
+
+
+class ElementIndicator:
+    """Weight 1 on the atoms of one element and 0 on every other atom.
+
+    The channel named by an element's symbol (``"C"``, ``"O"``, ...): its density
+    holds only that element's atoms, so that fields of several such channels tell
+    the neighbours' elements apart. A class, not a closure, so that transformers
+    and models that use it can be pickled.
+
+    Parameters
+    ----------
+    atomic_number : int
+    """
+
+    def __init__(self, atomic_number):
+        self.atomic_number = int(atomic_number)
+
+    def __call__(self, Z):
+        return (np.asarray(Z) == self.atomic_number).astype(np.float64)
+
+    def __eq__(self, other):
+        return (
+            isinstance(other, ElementIndicator)
+            and other.atomic_number == self.atomic_number
+        )
+
+    def __hash__(self):
+        return hash((ElementIndicator, self.atomic_number))
+
+    def __repr__(self):
+        return f"ElementIndicator({self.atomic_number})"
+
+
+def _named_channel(name):
+    """The weight function and largest defined ``Z`` of a built-in channel name."""
+    if name in _BUILTIN:
+        return _BUILTIN[name]
+    if name in ELEMENT_SYMBOLS[1:]:
+        return ElementIndicator(ELEMENT_SYMBOLS.index(name)), None
+    raise ValueError(
+        f"unknown channel {name!r}; built-in channels are {sorted(_BUILTIN)} and "
+        "element symbols ('H', 'C', ...: that element's atoms alone), or pass a "
+        "mapping Z -> weight"
+    )
+
 
 class ChannelOutputError(ValueError):
     """A channel's weight function returned unusable weights.
@@ -124,9 +180,10 @@ def resolve_channels(channels):
     Parameters
     ----------
     channels : sequence
-        Each item is a built-in name (``"full"``, ``"valence"``, ``"core"``), a
-        mapping ``Z -> weight``, a callable ``Z_array -> weights``, or a pair
-        ``(name, mapping_or_callable)``.
+        Each item is a built-in name (``"full"``, ``"valence"``, ``"core"``, or an
+        element's symbol such as ``"C"``: weight 1 on that element's atoms, 0 on
+        the others), a mapping ``Z -> weight``, a callable ``Z_array -> weights``,
+        or a pair ``(name, mapping_or_callable)``.
 
     Returns
     -------
@@ -143,12 +200,7 @@ def resolve_channels(channels):
         if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
             name, item = item
         if isinstance(item, str):
-            if item not in _BUILTIN:
-                raise ValueError(
-                    f"unknown channel {item!r}; built-in channels are "
-                    f"{sorted(_BUILTIN)}, or pass a mapping Z -> weight"
-                )
-            function, max_Z = _BUILTIN[item]
+            function, max_Z = _named_channel(item)
             resolved.append(Channel(name or item, function, max_Z))
         elif isinstance(item, Mapping):
             if not all(isinstance(w, Real) for w in item.values()):
