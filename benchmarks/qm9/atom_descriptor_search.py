@@ -92,6 +92,11 @@ def main():
             f"{model.alpha_:8.1e} {elapsed:6.0f}",
             flush=True,
         )
+        per_width = ", ".join(
+            f"{w:g}: {e:.4f}"
+            for w, e in zip(args.widths, model.cv_errors_.min(axis=1), strict=True)
+        )
+        print(f"{'':>6s} best validation MAE per width: {per_width}", flush=True)
 
 
 if __name__ == "__main__":
