@@ -26,8 +26,8 @@ import numpy as np
 from sklearn.model_selection import PredefinedSplit
 
 from benchmarks.common.channels import CHANNEL_SETS, channel_set
-from benchmarks.common.datasets import QM9_TARGETS
-from skscatharm import SparseAtomKernelRidgeCV, pack_molecules
+from benchmarks.common.datasets import QM9_TARGETS, qm9_validation_problem
+from skscatharm import SparseAtomKernelRidgeCV
 
 #: QM9's elements.
 QM9_ELEMENTS = (1, 6, 7, 8, 9)
@@ -51,15 +51,9 @@ def main():
     parser.add_argument("--n-jobs", type=int, default=-1, help="kernel threads")
     args = parser.parse_args()
 
-    qm9 = np.load(args.data / "qm9_all_but_1000.npz")
-    split = qm9["split"]
-    train = np.flatnonzero(split == 0)[: args.n_train]
-    validation = np.flatnonzero(split == 1)
-    rows = np.concatenate([train, validation])
-    molecules = pack_molecules(qm9["Z"][rows], qm9["R"][rows])
-    fold = np.r_[np.full(len(train), -1), np.zeros(len(validation), dtype=int)]
+    qm9, rows, molecules, fold = qm9_validation_problem(args.data, args.n_train)
     print(
-        f"{len(train)} training and {len(validation)} validation molecules, "
+        f"{np.sum(fold < 0)} training and {np.sum(fold == 0)} validation molecules, "
         f"{args.representatives} k-means++ representatives, widths {args.widths}",
         flush=True,
     )

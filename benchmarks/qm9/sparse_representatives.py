@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import PredefinedSplit
 
-from skscatharm import SparseAtomKernelRidgeCV, pack_molecules
+from benchmarks.common.datasets import qm9_validation_problem
+from skscatharm import SparseAtomKernelRidgeCV
 
 
 def main():
@@ -37,16 +38,10 @@ def main():
     parser.add_argument("--n-jobs", type=int, default=-1, help="kernel threads")
     args = parser.parse_args()
 
-    qm9 = np.load(args.data / "qm9_all_but_1000.npz")
-    split = qm9["split"]
-    train = np.flatnonzero(split == 0)[: args.n_train]
-    validation = np.flatnonzero(split == 1)
-    rows = np.concatenate([train, validation])
-    molecules = pack_molecules(qm9["Z"][rows], qm9["R"][rows])
+    qm9, rows, molecules, fold = qm9_validation_problem(args.data, args.n_train)
     target = qm9["U0_atom_kcal_mol"][rows]
-    fold = np.r_[np.full(len(train), -1), np.zeros(len(validation), dtype=int)]
     print(
-        f"U0, {len(train)} training and {len(validation)} validation molecules, "
+        f"U0, {np.sum(fold < 0)} training and {np.sum(fold == 0)} validation molecules, "
         f"width {args.width:g}, {args.selection} representatives",
         flush=True,
     )
