@@ -82,6 +82,51 @@ def _blocks(molecules, n_rows):
         yield block
 
 
+def force_row_blocks(model, molecules, representatives, maps):
+    """The force rows ``Ψ`` of some molecules, over blocks of molecules.
+
+    Parameters
+    ----------
+    model : _BaseSparseAtomKernelRidge
+        The model being fitted, with its descriptors' scaling and widths set.
+    molecules : list of Molecule
+    representatives : tuple of (descriptors, molecule, numbers, n_molecules)
+    maps : list of (columns, L)
+        The Nyström map, per element (see
+        :func:`~skscatharm._atoms.nystroem.element_nystroem_maps`).
+
+    Yields
+    ------
+    block : list of int
+        The block's molecules.
+    rows : ndarray of shape (3 * n_block_atoms, r)
+        ``Ψ`` of their force components, molecule by molecule, atom by atom, axis
+        by axis (the order of ``forces[i].ravel()``).
+    """
+    rank = n_features(maps)
+    n_rows = max(3, BLOCK_VALUES // max(representatives[3], rank))
+    for block in _blocks(molecules, n_rows):
+        fields = model._model_fields(
+            [(molecules[i].numbers, molecules[i].positions) for i in block],
+            return_gradients=True,
+        )
+        x = scaled_logs(fields.fields, model.offset_, model.scale_)
+        jacobians = descriptor_jacobians(fields, model.offset_, model.scale_)
+        rows = []
+        for local in range(len(block)):
+            atoms = fields.molecule == local
+            gradient = summed_kernel_position_gradient(
+                x[atoms],
+                fields.numbers[atoms],
+                jacobians[local],
+                representatives,
+                model.widths_,
+            )
+            # Ψ = -(∂K_nm/∂r) T, by the elements' triangular solves.
+            rows.append(-mapped_features(gradient.T, maps))
+        yield block, np.concatenate(rows)
+
+
 def force_normal_equations(
     model, molecules, forces, sample_weight, representatives, maps, verbose=0
 ):
@@ -98,8 +143,7 @@ def force_normal_equations(
         Weight of each molecule (of each of its force components).
     representatives : tuple of (descriptors, molecule, numbers, n_molecules)
     maps : list of (columns, L)
-        The Nyström map, per element (see
-        :func:`~skscatharm._atoms.nystroem.element_nystroem_maps`).
+        The Nyström map, per element.
     verbose : int
         Progress bar over the molecules when > 0.
 
@@ -111,34 +155,30 @@ def force_normal_equations(
     """
     rank = n_features(maps)
     gram, moment = np.zeros((rank, rank), order="F"), np.zeros(rank)
-    n_rows = max(3, BLOCK_VALUES // max(representatives[3], rank))
     with progress_bar(len(molecules), "force rows", verbose > 0) as advance:
-        for block in _blocks(molecules, n_rows):
-            fields = model._model_fields(
-                [(molecules[i].numbers, molecules[i].positions) for i in block],
-                return_gradients=True,
+        for block, rows in force_row_blocks(model, molecules, representatives, maps):
+            targets = np.concatenate([forces[i].ravel() for i in block])
+            weights = np.concatenate(
+                [np.full(3 * molecules[i].n_atoms, sample_weight[i]) for i in block]
             )
-            x = scaled_logs(fields.fields, model.offset_, model.scale_)
-            jacobians = descriptor_jacobians(fields, model.offset_, model.scale_)
-            rows, targets, weights = [], [], []
-            for local, index in enumerate(block):
-                atoms = fields.molecule == local
-                gradient = summed_kernel_position_gradient(
-                    x[atoms],
-                    fields.numbers[atoms],
-                    jacobians[local],
-                    representatives,
-                    model.widths_,
-                )
-                # Ψ = -(∂K_nm/∂r) T, by the elements' triangular solves.
-                rows.append(-mapped_features(gradient.T, maps))
-                targets.append(forces[index].ravel())
-                weights.append(np.full(gradient.shape[1], sample_weight[index]))
-            rows, weights = np.concatenate(rows), np.concatenate(weights)
-            moment += rows.T @ (weights * np.concatenate(targets))
+            moment += rows.T @ (weights * targets)
             rows *= np.sqrt(weights)[:, None]
             # As for Φ^T W Φ: a symmetric rank-k update of the lower triangle, in
             # place; rows.T is Fortran-ordered, so BLAS reads it without a copy.
             gram = dsyrk(1.0, rows.T, beta=1.0, c=gram, lower=1, overwrite_c=1)
             advance(len(block))
     return gram, moment
+
+
+def force_features(model, molecules, representatives, maps):
+    """``Ψ`` of every force component of some molecules, as one array.
+
+    Returns
+    -------
+    rows : ndarray of shape (3 * n_atoms_total, r)
+        In the order of ``np.concatenate([f.ravel() for f in forces])``.
+    """
+    blocks = [
+        rows for _, rows in force_row_blocks(model, molecules, representatives, maps)
+    ]
+    return np.concatenate(blocks) if blocks else np.zeros((0, n_features(maps)))
