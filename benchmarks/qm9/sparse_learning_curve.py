@@ -48,7 +48,7 @@ def plot(target, sizes, maes, label, path):
     axes.set_ylabel(f"{target} test MAE ({QM9_TARGETS[target][1]})")
     axes.set_title("QM9, standard split (10,000 test molecules)")
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize=8)
+    axes.legend(fontsize=7, loc="upper right")
     figure.tight_layout()
     figure.savefig(path, dpi=120)
 
@@ -99,9 +99,10 @@ def main():
         maes.append(np.abs(error).mean())
         rmse = np.sqrt((error**2).mean())
         print(f"{size:9d} {maes[-1]:9.4f} {rmse:10.4f} {fitted:7.0f}", flush=True)
+    widths = ",".join(f"{w:g}" for w in args.width)
     label = (
-        f"SparseAtomKernelRidge, M = {args.representatives} ({args.selection}), "
-        f"width {args.width}, ridge {args.alpha:g}"
+        f"SparseAtomKernelRidge, M = {args.representatives} ({args.selection}),\n"
+        f"width {widths}, ridge {args.alpha:g}"
     )
     plot(args.target, args.sizes, maes, label, figure)
     print(f"figure: {figure}")
