@@ -211,6 +211,10 @@ n_representatives_, offset_, scale_, n_atoms_fit_
             intercept = np.average(residual[fit], weights=weights[fit])
             held_weight += weights[held].sum()
             if reference is not None:
+                # What the force rows need of the split, the same for every width.
+                fit_molecules = [reference[0][i] for i in fit]
+                fit_forces = self._scaled_forces(reference[1], fit)
+                held_molecules = [reference[0][i] for i in held]
                 held_force = self._scaled_forces(reference[1], held)
                 held_targets = np.concatenate([f.ravel() for f in held_force])
                 component_weights = np.concatenate(
@@ -242,15 +246,15 @@ n_representatives_, offset_, scale_, n_atoms_fit_
                     self.widths_ = candidate
                     force_gram, force_moment = force_normal_equations(
                         self,
-                        [reference[0][i] for i in fit],
-                        self._scaled_forces(reference[1], fit),
+                        fit_molecules,
+                        fit_forces,
                         weights[fit],
                         representatives,
                         maps,
                         self.verbose,
                     )
                     held_rows = force_features(
-                        self, [reference[0][i] for i in held], representatives, maps
+                        self, held_molecules, representatives, maps
                     )
                     for column, force_weight in enumerate(force_weights):
                         energies, components = ridge_path_with_forces(
