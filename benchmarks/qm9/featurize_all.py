@@ -4,12 +4,21 @@ The 129,831 molecules of ``qm9_all_but_1000.npz`` (or ``--n`` of them drawn at
 random) go through ``SolidHarmonicScattering(n_jobs=..., memory=...)`` in chunks,
 as a user would featurize a large set: the per-molecule cache keeps every chunk, so
 an interrupted run resumes where it stopped, and the features are kept outside the
-repository (``--out``, one ``.npy`` in the order of the data file). Prints the
-molecules per second of the molecules computed in this run, the projection to all
-of them, and the peak resident memory of this process and of its workers.
+repository (``--out``, one ``.npy``, with the data file's row of each feature row in
+``<out>.rows.npy``). After every chunk the rows done so far are written there, so
+a run stopped part-way leaves usable features.
+
+``--order random`` takes the molecules in one fixed random order (seed 0) instead of
+the file's: every prefix of the run is then a random sample of the training,
+validation and test splits, which a run spread over several sittings needs.
+
+Prints the molecules per second of the molecules computed in this run, the
+projection to all of them, and the peak resident memory of this process and of its
+workers.
 
 Usage: python -m benchmarks.qm9.featurize_all --data ../shared/data
-    --cache /path/to/cache --out /path/to/qm9_features.npy [--n 2000] [--n-jobs 2]
+    --cache /path/to/cache --out /path/to/qm9_features.npy [--n 2000]
+    [--order file|random] [--n-jobs 2]
 """
 
 import argparse
@@ -30,32 +39,56 @@ def _peak_rss_gib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
+def molecule_rows(n_molecules, n, order):
+    """The data file's rows to featurize, in the order they are computed."""
+    rng = np.random.default_rng(0)
+    if n is not None:
+        return np.sort(rng.choice(n_molecules, n, replace=False))
+    if order == "random":
+        return rng.permutation(n_molecules)
+    return np.arange(n_molecules)
+
+
+def save(out, features, rows):
+    """Write the features and their rows (as temporary files first: a run killed
+    while writing leaves the previous chunk's complete files)."""
+    for path, array in ((out, features), (out.with_suffix(".rows.npy"), rows)):
+        partial = path.with_suffix(".partial.npy")
+        np.save(partial, array)
+        partial.replace(path)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--cache", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--n", type=int, default=None, help="random molecules only")
+    parser.add_argument("--order", choices=("file", "random"), default="file")
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--chunk", type=int, default=500)
     args = parser.parse_args()
     arrays = np.load(args.data / "qm9_all_but_1000.npz")
     X = pack_molecules(arrays["Z"], arrays["R"])
-    rows = np.arange(len(X))
-    if args.n is not None:
-        rows = np.sort(np.random.default_rng(0).choice(len(X), args.n, replace=False))
+    rows = molecule_rows(len(X), args.n, args.order)
     transform = SolidHarmonicScattering(
         n_jobs=args.n_jobs, memory=str(args.cache), verbose=1
     )
     features = np.empty((len(rows), transform.fit(X[:1]).n_features_out_))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     for begin in range(0, len(rows), args.chunk):
         chunk = rows[begin : begin + args.chunk]
         features[begin : begin + len(chunk)] = transform.transform(X[chunk])
+        done = begin + len(chunk)
+        save(args.out, features[:done], rows[:done])
+        seconds = time.perf_counter() - start
+        print(
+            f"{done} of {len(rows)} molecules, {done / seconds:.2f} molecules/s "
+            f"(cache reads included)",
+            flush=True,
+        )
     seconds = time.perf_counter() - start
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    np.save(args.out, features)
-    np.save(args.out.with_suffix(".rows.npy"), rows)
     rate = len(rows) / seconds
     own = _peak_rss_gib()
     # joblib reuses its worker processes: ask them for their own peaks.
