@@ -1,0 +1,204 @@
+"""Models on the scattering coefficients, on QM9's standard split, with what is featurized.
+
+Reads features that ``benchmarks.qm9.featurize_all`` wrote (``--features``, and the
+rows of ``qm9_all_but_1000.npz`` they belong to, ``--rows``): all of QM9, or the
+molecules of a run stopped part-way (with ``--order random`` every prefix of such a
+run is a random sample of each split). Among the featurized molecules the file's
+standard split is kept:
+
+* training (``split == 0``): for each size of ``--sizes``, the first ``n`` of them in
+  the order of the features (all of them at most);
+* validation (``split == 1``): every hyperparameter is chosen there, on the models
+  fit on the training molecules alone;
+* test (``split == 2``): the chosen model is scored once there.
+
+Models:
+
+* ``ridge``: ``StandardScaler`` then ``Ridge`` (the penalty among ``--ridge-alphas``);
+* ``bilinear``: ``FactorizedBilinearRegressor(n_components=--n-bilinear)``;
+* ``trilinear``: ``FactorizedMultilinearRegressor(degree=3, n_components=(--n-bilinear,
+  --n-trilinear))``, the paper's best model;
+
+each factorised model with its ``alpha`` among ``--alphas`` and ``alpha_linear``
+fixed (``--alpha-linear``). Prints, per target, model and size, the validation MAE of
+every candidate, the choice, the test MAE and RMSE and the fit's CPU time, and draws
+the learning curves with the paper's results on all of QM9 marked (``--figure``).
+
+Usage: python -m benchmarks.qm9.split_coefficient_models --data ../shared/data
+    --features qm9_all.npy --rows qm9_all.rows.npy [--targets U0 Cv]
+    [--models ridge bilinear trilinear] [--sizes 1000 10000 110000]
+    [--figure-prefix benchmarks/figures/qm9_coefficient_learning_curve]
+    [--save-model PREFIX]
+"""
+
+import argparse
+import time
+import warnings
+from pathlib import Path
+
+import joblib
+import numpy as np
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from benchmarks.common.datasets import QM9_TARGETS
+from benchmarks.qm9.sparse_learning_curve import PAPER
+from skscatharm import FactorizedBilinearRegressor, FactorizedMultilinearRegressor
+
+SPLITS = {"training": 0, "validation": 1, "test": 2}
+
+
+def candidates(name, args):
+    """``(label, estimator)`` for every hyperparameter value of model ``name``."""
+    if name == "ridge":
+        return [
+            (f"alpha={a:g}", make_pipeline(StandardScaler(), Ridge(alpha=a)))
+            for a in args.ridge_alphas
+        ]
+    if name == "bilinear":
+        base = FactorizedBilinearRegressor(
+            n_components=args.n_bilinear,
+            alpha_linear=args.alpha_linear,
+            max_iter=args.max_iter,
+            random_state=0,
+        )
+    else:
+        base = FactorizedMultilinearRegressor(
+            degree=3,
+            n_components=(args.n_bilinear, args.n_trilinear),
+            alpha_linear=args.alpha_linear,
+            max_iter=args.max_iter,
+            random_state=0,
+        )
+    return [(f"alpha={a:g}", clone(base).set_params(alpha=a)) for a in args.alphas]
+
+
+def split_rows(split, rows):
+    """Positions in the features of each split's molecules, in the features' order."""
+    return {name: np.flatnonzero(split[rows] == code) for name, code in SPLITS.items()}
+
+
+def fit_and_choose(name, args, X, y, train, validation):
+    """Every candidate fit on ``train``; the one with the lowest validation MAE.
+
+    Returns the chosen estimator, its label, its CPU seconds and every candidate's
+    validation MAE.
+    """
+    best, scores = None, {}
+    for label, estimator in candidates(name, args):
+        start = time.process_time()
+        with warnings.catch_warnings():
+            # L-BFGS stopping at max_iter is reported, not fatal: the validation
+            # error decides.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            estimator.fit(X[train], y[train])
+        seconds = time.process_time() - start
+        scores[label] = float(
+            np.abs(estimator.predict(X[validation]) - y[validation]).mean()
+        )
+        if best is None or scores[label] < scores[best[1]]:
+            best = (estimator, label, seconds)
+    return (*best, scores)
+
+
+def plot(target, curves, n_test, path):
+    """Learning curves of every model, log-log, with the paper's results marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(5.5, 4))
+    for name, (sizes, maes) in curves.items():
+        axes.loglog(sizes, maes, "o-", label=name)
+    for (name, value), style in zip(PAPER[target].items(), ("--", ":"), strict=True):
+        axes.axhline(value, color="gray", linestyle=style, label=name)
+    axes.set_xlabel("training molecules")
+    axes.set_ylabel(f"{target} test MAE ({QM9_TARGETS[target][1]})")
+    axes.set_title(f"QM9 scattering coefficients, standard split ({n_test:,} test)")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=7, loc="upper right")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--features", type=Path, required=True)
+    parser.add_argument("--rows", type=Path, required=True)
+    parser.add_argument(
+        "--targets", nargs="+", default=["U0", "Cv"], choices=QM9_TARGETS
+    )
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        default=["ridge", "bilinear", "trilinear"],
+        choices=("ridge", "bilinear", "trilinear"),
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[110_000])
+    parser.add_argument(
+        "--ridge-alphas", type=float, nargs="+", default=list(np.logspace(-12, 2, 15))
+    )
+    parser.add_argument(
+        "--alphas", type=float, nargs="+", default=[1e-2, 1e-1, 1.0, 10.0]
+    )
+    parser.add_argument("--alpha-linear", type=float, default=1e-6)
+    parser.add_argument("--n-bilinear", type=int, default=8)
+    parser.add_argument("--n-trilinear", type=int, default=4)
+    parser.add_argument("--max-iter", type=int, default=1000)
+    parser.add_argument("--figure-prefix", type=Path, help="draw <prefix>_<target>.png")
+    parser.add_argument(
+        "--save-model",
+        type=Path,
+        help="keep <prefix>_<target>_<model>.joblib (largest size)",
+    )
+    args = parser.parse_args()
+
+    X = np.load(args.features)
+    rows = np.load(args.rows)
+    qm9 = np.load(args.data / "qm9_all_but_1000.npz")
+    positions = split_rows(qm9["split"], rows)
+    counts = {name: len(p) for name, p in positions.items()}
+    print(
+        f"featurized: {len(rows):,} molecules ({counts}), {X.shape[1]} coefficients",
+        flush=True,
+    )
+    for target in args.targets:
+        y = qm9[QM9_TARGETS[target][0]][rows].astype(np.float64)
+        unit = QM9_TARGETS[target][1]
+        curves = {}
+        for name in args.models:
+            sizes = sorted({min(n, counts["training"]) for n in args.sizes})
+            for size in sizes:
+                train = positions["training"][:size]
+                model, label, seconds, scores = fit_and_choose(
+                    name, args, X, y, train, positions["validation"]
+                )
+                error = model.predict(X[positions["test"]]) - y[positions["test"]]
+                mae, rmse = (
+                    float(np.abs(error).mean()),
+                    float(np.sqrt((error**2).mean())),
+                )
+                curves.setdefault(name, ([], []))
+                curves[name][0].append(size)
+                curves[name][1].append(mae)
+                validation = ", ".join(f"{k} {v:.4f}" for k, v in scores.items())
+                print(
+                    f"{target} {name} n={size}: test MAE {mae:.4f} RMSE {rmse:.4f} {unit} "
+                    f"({label}, fit {seconds:.0f} CPU s); validation MAE: {validation}",
+                    flush=True,
+                )
+                if args.save_model and size == sizes[-1]:
+                    joblib.dump(model, f"{args.save_model}_{target}_{name}.joblib")
+        if args.figure_prefix:
+            path = Path(f"{args.figure_prefix}_{target}.png")
+            plot(target, curves, counts["test"], path)
+            print(f"figure: {path}")
+
+
+if __name__ == "__main__":
+    main()
