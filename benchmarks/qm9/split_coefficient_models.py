@@ -14,13 +14,23 @@ standard split is kept:
 
 Models:
 
-* ``ridge``: ``StandardScaler`` then ``Ridge`` (the penalty among ``--ridge-alphas``);
+* ``ridge``: ``StandardScaler`` then ``Ridge`` by SVD (the penalty among
+  ``--ridge-alphas``; the tiny best penalties of these coefficients need SVD, where
+  Cholesky of the normal equations loses digits);
 * ``bilinear``: ``FactorizedBilinearRegressor(n_components=--n-bilinear)``;
 * ``trilinear``: ``FactorizedMultilinearRegressor(degree=3, n_components=(--n-bilinear,
   --n-trilinear))``, the paper's best model;
 
 each factorised model with its ``alpha`` among ``--alphas`` and ``alpha_linear``
-fixed (``--alpha-linear``). Prints, per target, model and size, the validation MAE of
+fixed (``--alpha-linear``).
+
+With ``--residual-of PREFIX`` the models combine both views: ``PREFIX_<target>.joblib``
+is an atom-kernel model saved by ``benchmarks.qm9.sparse_atom_kernel --save-model``
+(fit on QM9's training molecules), each coefficient model fits what it leaves (the
+target minus its prediction) and the prediction is their sum; the atom model alone is
+scored on the same test molecules beside it. Its training molecules are the ones the
+correction is fit on, so the correction sees in-sample residuals (smaller than on new
+molecules); the validation molecules, which neither model saw, choose its penalty. Prints, per target, model and size, the validation MAE of
 every candidate, the choice, the test MAE and RMSE and the fit's CPU time, and draws
 the learning curves with the paper's results on all of QM9 marked (``--figure``).
 
@@ -28,7 +38,7 @@ Usage: python -m benchmarks.qm9.split_coefficient_models --data ../shared/data
     --features qm9_all.npy --rows qm9_all.rows.npy [--targets U0 Cv]
     [--models ridge bilinear trilinear] [--sizes 1000 10000 110000]
     [--figure-prefix benchmarks/figures/qm9_coefficient_learning_curve]
-    [--save-model PREFIX]
+    [--save-model PREFIX] [--residual-of PREFIX]
 """
 
 import argparse
@@ -55,7 +65,10 @@ def candidates(name, args):
     """``(label, estimator)`` for every hyperparameter value of model ``name``."""
     if name == "ridge":
         return [
-            (f"alpha={a:g}", make_pipeline(StandardScaler(), Ridge(alpha=a)))
+            (
+                f"alpha={a:g}",
+                make_pipeline(StandardScaler(), Ridge(alpha=a, solver="svd")),
+            )
             for a in args.ridge_alphas
         ]
     if name == "bilinear":
@@ -102,6 +115,17 @@ def fit_and_choose(name, args, X, y, train, validation):
         if best is None or scores[label] < scores[best[1]]:
             best = (estimator, label, seconds)
     return (*best, scores)
+
+
+def atom_model_residual(path, qm9, rows, y):
+    """What a saved atom model leaves of ``y`` on the molecules ``rows``, twice: the
+    target the corrections fit and the atom model's own errors (its negative)."""
+    from skscatharm import pack_molecules
+
+    model = joblib.load(path)
+    predicted = model.predict(pack_molecules(qm9["Z"][rows], qm9["R"][rows]))
+    residual = y - predicted
+    return residual, -residual
 
 
 def plot(target, curves, n_test, path):
@@ -152,6 +176,9 @@ def main():
     parser.add_argument("--max-iter", type=int, default=1000)
     parser.add_argument("--figure-prefix", type=Path, help="draw <prefix>_<target>.png")
     parser.add_argument(
+        "--residual-of", help="prefix of saved atom-kernel models: fit their residual"
+    )
+    parser.add_argument(
         "--save-model",
         type=Path,
         help="keep <prefix>_<target>_<model>.joblib (largest size)",
@@ -170,6 +197,16 @@ def main():
     for target in args.targets:
         y = qm9[QM9_TARGETS[target][0]][rows].astype(np.float64)
         unit = QM9_TARGETS[target][1]
+        if args.residual_of:
+            y, alone = atom_model_residual(
+                f"{args.residual_of}_{target}.joblib", qm9, rows, y
+            )
+            error = alone[positions["test"]]
+            print(
+                f"{target} atom model alone on the same test molecules: MAE "
+                f"{np.abs(error).mean():.4f} RMSE {np.sqrt((error**2).mean()):.4f} {unit}",
+                flush=True,
+            )
         curves = {}
         for name in args.models:
             sizes = sorted({min(n, counts["training"]) for n in args.sizes})
@@ -183,9 +220,10 @@ def main():
                     float(np.abs(error).mean()),
                     float(np.sqrt((error**2).mean())),
                 )
-                curves.setdefault(name, ([], []))
-                curves[name][0].append(size)
-                curves[name][1].append(mae)
+                label_curve = f"atom kernel + {name}" if args.residual_of else name
+                curves.setdefault(label_curve, ([], []))
+                curves[label_curve][0].append(size)
+                curves[label_curve][1].append(mae)
                 validation = ", ".join(f"{k} {v:.4f}" for k, v in scores.items())
                 print(
                     f"{target} {name} n={size}: test MAE {mae:.4f} RMSE {rmse:.4f} {unit} "
