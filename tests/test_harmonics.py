@@ -12,6 +12,7 @@ from skscatharm._core.harmonics import (
     solid_harmonic_coefficients,
     wavelet_normalisation,
 )
+from skscatharm._core.second_layer import wavelet_spectrum
 
 
 def _evaluate(degree, points):
@@ -69,4 +70,39 @@ def test_normalisation_closed_form_l0_is_gaussian():
     assert wavelet_normalisation(0) / np.sqrt(4 * pi) == pytest.approx((2 * pi) ** -1.5)
     assert wavelet_normalisation(2) == pytest.approx(
         1 / (np.sqrt(20 * pi) * 2**1.5 * gamma(2.5))
+    )
+
+
+@pytest.mark.parametrize("degree", range(5))
+@pytest.mark.parametrize("shape", [(12, 10, 9), (7, 5, 4)])
+def test_wavelet_spectrum_is_the_closed_form_on_the_lattice(degree, shape):
+    """Each order of ``wavelet_spectrum`` equals ``c_l (2π)^{3/2} (-i)^l
+    exp(-s²|k|²/2) R_lm(s k) / h³`` at the frequencies of the half lattice, evaluated
+    point by point, and the sum of the squared moduli over the orders is the
+    radial closed form of the addition theorem."""
+    width, spacing = 0.45, 0.23
+    spectrum = wavelet_spectrum.__wrapped__(degree, width, shape, spacing)
+    assert spectrum.shape == (2 * degree + 1, shape[0], shape[1], shape[2] // 2 + 1)
+    period = np.array(shape) * spacing
+    axes = (
+        2 * pi * np.fft.fftfreq(shape[0], 1 / shape[0]) / period[0],
+        2 * pi * np.fft.fftfreq(shape[1], 1 / shape[1]) / period[1],
+        2 * pi * np.arange(shape[2] // 2 + 1) / period[2],
+    )
+    k = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
+    norm = wavelet_normalisation(degree) * (2 * pi) ** 1.5 / spacing**3
+    envelope = np.exp(-0.5 * width**2 * (k**2).sum(1))
+    expected = norm * (-1j) ** degree * envelope[:, None] * _evaluate(degree, width * k)
+    np.testing.assert_allclose(
+        spectrum.reshape(2 * degree + 1, -1).T, expected, rtol=1e-12, atol=1e-14 * norm
+    )
+    radial = (
+        norm**2
+        * envelope**2
+        * (2 * degree + 1)
+        / (4 * pi)
+        * (width * np.linalg.norm(k, axis=1)) ** (2 * degree)
+    )
+    np.testing.assert_allclose(
+        (np.abs(spectrum) ** 2).sum(0).ravel(), radial, rtol=1e-12, atol=1e-14 * norm**2
     )

@@ -118,21 +118,29 @@ def wavelet_spectrum(degree, width, coarse_shape, spacing):
         2 * pi * np.fft.fftfreq(ky, 1 / ky) / period[1],
         2 * pi * np.arange(kz // 2 + 1) / period[2],
     )
-    sx, sy, sz = (width * k for k in axes)
-    envelope = np.exp(
-        -0.5
-        * (sx[:, None, None] ** 2 + sy[None, :, None] ** 2 + sz[None, None, :] ** 2)
-    )
-    exponents = monomial_exponents(degree)
-    monomials = np.stack(
-        [
-            sx[:, None, None] ** a * sy[None, :, None] ** b * sz[None, None, :] ** c
-            for a, b, c in exponents
-        ]
-    )
-    harmonics = np.tensordot(solid_harmonic_coefficients(degree), monomials, axes=1)
+    # The envelope and every monomial factorise over the axes: per axis the factors
+    # (s k)^a exp(-(s k)²/2), a = 0..l, then one contraction per axis (the last,
+    # over x, a matrix product that writes the orders' arrays in place): l + 1
+    # multiply-adds per lattice point and order, where forming the monomials on the
+    # lattice and combining them cost (l + 1)(l + 2)/2 and more.
+    factors = []
+    for k in axes:
+        scaled = width * k
+        factors.append(
+            np.stack([scaled**a for a in range(degree + 1)]) * np.exp(-0.5 * scaled**2)
+        )
+    coefficients = np.zeros((2 * degree + 1,) + (degree + 1,) * 3)
+    for column, (a, b, c) in enumerate(monomial_exponents(degree)):
+        coefficients[:, a, b, c] = solid_harmonic_coefficients(degree)[:, column]
+    partial = np.tensordot(coefficients, factors[2], axes=([3], [0]))  # (m, a, b, Kz')
+    partial = np.einsum("mabz,by->mayz", partial, factors[1])  # (m, a, Ky, Kz')
+    harmonics = np.matmul(
+        factors[0].T, partial.reshape(2 * degree + 1, degree + 1, -1)
+    )  # (m, Kx, Ky * Kz')
     factor = wavelet_normalisation(degree) * (2 * pi) ** 1.5 * (-1j) ** degree
-    spectrum = (factor * spacing**-3) * harmonics * envelope
+    spectrum = (factor * spacing**-3) * harmonics.reshape(
+        2 * degree + 1, kx, ky, kz // 2 + 1
+    )
     spectrum.setflags(write=False)
     return spectrum
 
