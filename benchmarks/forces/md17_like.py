@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
+from benchmarks.common.atom_kernel import width_set, widths_label
 from benchmarks.common.channels import CHANNEL_SETS, channel_set
 from skscatharm import SparseAtomKernelRidge
 from skscatharm._atoms.descriptors import scaled_logs
@@ -69,11 +70,6 @@ def read_trajectory(path):
     energies = np.array([frame.get_potential_energy() for frame in frames])
     forces = np.array([frame.get_forces() for frame in frames])
     return numbers, positions, energies, forces
-
-
-def parse_widths(text):
-    values = tuple(float(v) for v in text.split(","))
-    return values[0] if len(values) == 1 else values
 
 
 def molecules(numbers, positions):
@@ -156,7 +152,8 @@ def search_energy_force(args, numbers, R, E, F, fit, valid, width):
                 )
             )
             print(
-                f"    width {width} alpha {alpha:g} force weight {force_weight:g}: "
+                f"    width {widths_label(width)} alpha {alpha:g} force weight "
+                f"{force_weight:g}: "
                 f"validation energy MAE {energy_mae:.4f} eV, force MAE "
                 f"{force_mae:.4f} eV/Å",
                 flush=True,
@@ -238,7 +235,7 @@ def main():  # noqa: C901 - a linear script
         choices=CHANNEL_SETS,
         help="descriptor channels (benchmarks/common/channels.py)",
     )
-    parser.add_argument("--widths", nargs="+", type=parse_widths, default=[1.0])
+    parser.add_argument("--widths", nargs="+", type=width_set, default=[(1.0,)])
     parser.add_argument("--alphas", nargs="+", type=float, default=[1e-8, 1e-6, 1e-4])
     parser.add_argument(
         "--force-weights", nargs="+", type=float, default=[0.01, 0.1, 1.0, 10.0]
@@ -318,7 +315,8 @@ def main():  # noqa: C901 - a linear script
             )
             print(
                 f"  {label}: energy MAE {energy_mae * unit:.3f} kcal/mol, force MAE "
-                f"{force_mae * unit:.3f} kcal/mol/Å (width {chosen['width']}, alpha "
+                f"{force_mae * unit:.3f} kcal/mol/Å (width {widths_label(chosen['width'])}, "
+                f"alpha "
                 f"{chosen['alpha']:g}, force weight {chosen['force_weight']:g}); fit "
                 f"{fit_seconds:.0f} s; {seconds * 1e3:.1f} ms per evaluation",
                 flush=True,

@@ -14,7 +14,9 @@ Channel sets as in :mod:`benchmarks.common.channels` (``charges``, the default;
 
 Usage: python -m benchmarks.qm9.atom_descriptor_search --data ../shared/data
     [--targets U0 Cv] [--J 2 3] [--L 3] [--channels charges elements]
-    [--representatives 4000] [--n-train 20000] [--widths 1 1.5]
+    [--representatives 4000] [--n-train 20000] [--widths 1 1.5 0.5,1]
+
+A width set such as ``0.5,1`` is the mean of the Gaussian kernels of its widths.
 """
 
 import argparse
@@ -25,6 +27,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import PredefinedSplit
 
+from benchmarks.common.atom_kernel import width_set, widths_label
 from benchmarks.common.channels import CHANNEL_SETS, channel_set
 from benchmarks.common.datasets import QM9_TARGETS, qm9_validation_problem
 from skscatharm import SparseAtomKernelRidgeCV
@@ -44,7 +47,9 @@ def main():
     )
     parser.add_argument("--representatives", type=int, default=4000)
     parser.add_argument("--n-train", type=int, default=20_000)
-    parser.add_argument("--widths", type=float, nargs="+", default=[1.0])
+    parser.add_argument(
+        "--widths", type=width_set, nargs="+", default=[(1.0,)], metavar="W[,W...]"
+    )
     parser.add_argument(
         "--alphas", type=float, nargs="+", default=list(np.logspace(-9, -3, 13))
     )
@@ -79,15 +84,15 @@ def main():
             random_state=0,
         ).fit(molecules, target)
         elapsed = time.perf_counter() - start
-        width = np.atleast_1d(model.widths_)
+        width = model.widths_
         print(
             f"{target_name:>6s} {J:2d} {L:2d} {channels:>9s} {len(model.scale_):7d} "
-            f"{model.cv_errors_.min():14.4f} {','.join(f'{w:g}' for w in width):>6s} "
+            f"{model.cv_errors_.min():14.4f} {widths_label(width):>6s} "
             f"{model.alpha_:8.1e} {elapsed:6.0f}",
             flush=True,
         )
         per_width = ", ".join(
-            f"{w:g}: {e:.4f}"
+            f"{widths_label(w)}: {e:.4f}"
             for w, e in zip(args.widths, model.cv_errors_.min(axis=1), strict=True)
         )
         print(f"{'':>6s} best validation MAE per width: {per_width}", flush=True)
