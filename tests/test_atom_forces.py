@@ -136,3 +136,34 @@ def test_forces_need_a_fitted_model(sample):
 
     with pytest.raises(NotFittedError):
         AtomKernelRidge().predict_forces(sample[2])
+
+
+@pytest.mark.parametrize("name", ["AtomKernelRidge", "SparseAtomKernelRidge"])
+def test_forces_follow_a_refit_and_survive_pickling(name, sample):
+    """The model atoms grouped by element for the forces are kept between calls:
+    a refit on other molecules must replace them (the forces equal a fresh model's),
+    and a pickle must not carry them (they are rebuilt after loading)."""
+    import pickle
+
+    from sklearn.base import clone
+
+    X, y, tests = sample
+    model = clone(MODELS[name]).fit(X[:20], y[:20])
+    model.predict_energy_forces(tests)  # builds the grouping of this fit
+    model.fit(X[20:], y[20:])
+    fresh = clone(MODELS[name]).fit(X[20:], y[20:])
+    for ours, theirs in zip(
+        model.predict_energy_forces(tests)[1],
+        fresh.predict_energy_forces(tests)[1],
+        strict=True,
+    ):
+        np.testing.assert_array_equal(ours, theirs)
+    state = model.__getstate__()
+    assert not any("element_blocks" in key for key in state)
+    loaded = pickle.loads(pickle.dumps(model))
+    for ours, theirs in zip(
+        loaded.predict_energy_forces(tests)[1],
+        fresh.predict_energy_forces(tests)[1],
+        strict=True,
+    ):
+        np.testing.assert_array_equal(ours, theirs)

@@ -22,7 +22,11 @@ from .._verbose import Reporter
 from ..regression._preprocessing import _binary_exponent
 from .descriptors import log_scaling, scaled_logs
 from .fields import atom_fields
-from .forces import forces_from_descriptor_gradient, kernel_descriptor_gradient
+from .forces import (
+    element_blocks,
+    forces_from_descriptor_gradient,
+    kernel_descriptor_gradient,
+)
 from .kernels import summed_atom_kernel
 
 
@@ -288,15 +292,11 @@ class _BaseAtomKernelRidge(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         check_is_fitted(self, "dual_coef_")
         molecules = as_molecules(X)
         fields = self._model_fields(molecules, return_gradients=True)
-        model_atoms = self._training_atoms
         exponent = getattr(self, "_target_exponent", 0)
-        # At the scale the model was fitted at, as in predict (see _fit_atoms).
-        coefficients = np.ldexp(self.dual_coef_, -exponent)[model_atoms[1]]
         atomic, descriptor_gradient = kernel_descriptor_gradient(
             scaled_logs(fields.fields, self.offset_, self.scale_),
             fields.numbers,
-            model_atoms,
-            coefficients,
+            self._element_blocks(),
             self.widths_,
         )
         counts = self._counts(fields.numbers, fields.molecule, len(molecules))
@@ -318,6 +318,28 @@ class _BaseAtomKernelRidge(VersionedPickleMixin, RegressorMixin, BaseEstimator):
                     f"(target fitted at scale 2**{exponent})"
                 )
         return energies, forces
+
+    def _element_blocks(self):
+        """:func:`~.forces.element_blocks` of the fitted model, kept until it is fit
+        again: an MD step evaluates one small molecule, for which regrouping the
+        model's atoms by element would cost more than the kernel itself. Not
+        pickled (see ``__getstate__``)."""
+        fitted = (self.dual_coef_, self._training_atoms)
+        cached = self.__dict__.get("_element_blocks_cache")
+        if cached is None or any(
+            a is not b for a, b in zip(cached[0], fitted, strict=True)
+        ):
+            exponent = getattr(self, "_target_exponent", 0)
+            # At the scale the model was fitted at, as in predict (see _fit_atoms).
+            coefficients = np.ldexp(self.dual_coef_, -exponent)[self._training_atoms[1]]
+            cached = (fitted, element_blocks(self._training_atoms, coefficients))
+            self._element_blocks_cache = cached
+        return cached[1]
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_element_blocks_cache", None)
+        return state
 
     def _energies(self, fields, n_molecules):
         """The predicted target from the molecules' fields."""

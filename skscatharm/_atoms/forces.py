@@ -18,7 +18,32 @@ import numpy as np
 BLOCK_VALUES = 2**22
 
 
-def kernel_descriptor_gradient(x, numbers, model_atoms, coefficients, widths):
+def element_blocks(model_atoms, coefficients):
+    """The model atoms of each element, contiguous, with what every evaluation reads.
+
+    Parameters
+    ----------
+    model_atoms : tuple of (descriptors, molecule, numbers, n_molecules)
+        The model's atoms (training atoms or representatives).
+    coefficients : ndarray of shape (n_model_atoms,)
+        Each model atom's coefficient ``c_p``.
+
+    Returns
+    -------
+    blocks : dict
+        Per atomic number: the element's descriptors ``x_p`` (C order), their
+        squared norms and their coefficients.
+    """
+    x_model, _, numbers_model, _ = model_atoms
+    blocks = {}
+    for z in np.unique(numbers_model):
+        columns = np.flatnonzero(numbers_model == z)
+        xb = np.ascontiguousarray(x_model[columns])
+        blocks[int(z)] = (xb, np.einsum("ij,ij->i", xb, xb), coefficients[columns])
+    return blocks
+
+
+def kernel_descriptor_gradient(x, numbers, blocks, widths):
     """The kernel part of each atom's energy and its gradient ``∂E/∂x_n``.
 
     Parameters
@@ -26,10 +51,8 @@ def kernel_descriptor_gradient(x, numbers, model_atoms, coefficients, widths):
     x : ndarray of shape (n_atoms, D)
         Descriptors of the atoms whose energy derivative is wanted.
     numbers : ndarray of int of shape (n_atoms,)
-    model_atoms : tuple of (descriptors, molecule, numbers, n_molecules)
-        The model's atoms (training atoms or representatives).
-    coefficients : ndarray of shape (n_model_atoms,)
-        Each model atom's coefficient ``c_p``.
+    blocks : dict
+        The model's atoms by element, from :func:`element_blocks`.
     widths : sequence of float
         The kernel is the mean of the Gaussians of these widths.
 
@@ -39,30 +62,38 @@ def kernel_descriptor_gradient(x, numbers, model_atoms, coefficients, widths):
         ``Σ_p c_p k(x_n, x_p)`` over the same-element model atoms.
     gradient : ndarray of shape (n_atoms, D)
     """
-    x_model, _, numbers_model, _ = model_atoms
     n_features = x.shape[1]
     widths = np.atleast_1d(np.asarray(widths, dtype=np.float64))
     energy = np.zeros(len(x))
     gradient = np.zeros_like(x)
-    for z in np.intersect1d(numbers, numbers_model):
+    for z in np.unique(numbers):
+        if int(z) not in blocks:
+            continue
+        x_model, norms_model, coefficients = blocks[int(z)]
         rows = np.flatnonzero(numbers == z)
-        columns = np.flatnonzero(numbers_model == z)
         xa = x[rows]
-        norms_a = (xa**2).sum(axis=1)
-        # Per row: [Σ_p c_p k, Σ_p c_p k / (w² D), Σ_p c_p k x_p / (w² D)], width-mean.
+        norms_a = np.einsum("ij,ij->i", xa, xa)
+        # Per row: Σ_p c_p k and Σ_p c_p k x_p, each weighted by 1 / (w² D) too.
         sums = np.zeros((len(rows), 2 + n_features))
         chunk = max(1, BLOCK_VALUES // max(len(rows), 1))
-        for first in range(0, len(columns), chunk):
-            part = columns[first : first + chunk]
+        for first in range(0, len(x_model), chunk):
+            # Slices of the contiguous blocks: for one small molecule (an MD
+            # step) copies of the model atoms, not the arithmetic, would be the
+            # cost.
+            part = slice(first, first + chunk)
             xb, cb = x_model[part], coefficients[part]
-            squared = norms_a[:, None] + (xb**2).sum(axis=1)[None, :] - 2.0 * xa @ xb.T
+            squared = norms_a[:, None] + norms_model[None, part]
+            squared -= 2.0 * (xa @ xb.T)
             np.maximum(squared, 0.0, out=squared)
-            sides = np.column_stack([cb, cb[:, None] * xb])
             for width in widths:
-                kernel = np.exp(squared * (-0.5 / (width**2 * n_features)))
-                weighted = kernel @ sides
-                sums[:, 0] += weighted[:, 0] / len(widths)
-                sums[:, 1:] += weighted / (width**2 * n_features * len(widths))
+                weighted = np.exp(squared * (-0.5 / (width**2 * n_features)))
+                weighted *= cb
+                total = weighted.sum(axis=1)
+                moment = weighted @ xb
+                inverse = 1.0 / (width**2 * n_features)
+                sums[:, 0] += total / len(widths)
+                sums[:, 1] += total * inverse / len(widths)
+                sums[:, 2:] += moment * inverse / len(widths)
         energy[rows] = sums[:, 0]
         gradient[rows] = sums[:, 2:] - sums[:, 1:2] * xa
     return energy, gradient
