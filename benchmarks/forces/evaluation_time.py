@@ -1,7 +1,8 @@
 """Time of one energy-and-forces evaluation: the atom model against GFN2-xTB, paired.
 
 For each molecule's trajectory (``<data>/<name>.extxyz``), fits
-``SparseAtomKernelRidge`` with ``--representatives`` representatives on the first
+``SparseAtomKernelRidge`` with ``--representatives`` farthest-point representatives
+and the descriptors of ``--J`` and ``--channels`` (as ``md17_like``) on the first
 ``--n-train`` configurations (energies only: the evaluation cost does not depend on
 how the coefficients were fit), then times ``predict_energy_forces`` of one
 molecule and a GFN2-xTB single point (tblite's ASE calculator, a fresh calculation
@@ -13,7 +14,7 @@ Needs ``ase`` and ``tblite``.
 
 Usage: python -m benchmarks.forces.evaluation_time --data <folder>
     [--molecules ethanol malonaldehyde aspirin] [--representatives 1000]
-    [--n-train 1000] [--n 50]
+    [--J 2] [--channels charges] [--n-train 1000] [--n 50]
 """
 
 import argparse
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.common.channels import CHANNEL_SETS, channel_set
 from benchmarks.forces.md17_like import molecules, read_trajectory
 from skscatharm import SparseAtomKernelRidge
 
@@ -33,6 +35,8 @@ def main():
         "--molecules", nargs="+", default=["ethanol", "malonaldehyde", "aspirin"]
     )
     parser.add_argument("--representatives", type=int, default=1000)
+    parser.add_argument("--J", type=int, default=2, help="largest scale index")
+    parser.add_argument("--channels", default="charges", choices=CHANNEL_SETS)
     parser.add_argument("--n-train", type=int, default=1000)
     parser.add_argument("--n", type=int, default=50)
     args = parser.parse_args()
@@ -46,9 +50,13 @@ def main():
             print(f"{name}: no {path}")
             continue
         numbers, R, E, _ = read_trajectory(path)
-        model = SparseAtomKernelRidge(args.representatives, random_state=0).fit(
-            molecules(numbers, R[: args.n_train]), E[: args.n_train]
-        )
+        model = SparseAtomKernelRidge(
+            args.representatives,
+            J=args.J,
+            channels=channel_set(args.channels, numbers),
+            selection="farthest",
+            random_state=0,
+        ).fit(molecules(numbers, R[: args.n_train]), E[: args.n_train])
         calculator = TBLite(method="GFN2-xTB", verbosity=0)
         ours, xtb = [], []
         for positions in R[-args.n :]:
