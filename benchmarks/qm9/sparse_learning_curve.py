@@ -23,34 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common.datasets import QM9_TARGETS
+from benchmarks.common.learning_curves import plot_learning_curves
 from skscatharm import SparseAtomKernelRidge, pack_molecules
-
-#: The paper's test MAEs on QM9 (about 110,000 training molecules), per target, in
-#: the target's unit: linear and trilinear regression on the scattering coefficients.
-PAPER = {
-    "U0": {"linear regression (paper)": 1.89, "trilinear regression (paper)": 0.50},
-    "Cv": {"linear regression (paper)": 0.10, "trilinear regression (paper)": 0.049},
-}
-
-
-def plot(target, sizes, maes, label, path):
-    """Draw the learning curve with the paper's results, log-log, to ``path``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(5.5, 4))
-    axes.loglog(sizes, maes, "o-", label=label)
-    for (name, value), style in zip(PAPER[target].items(), ("--", ":"), strict=True):
-        axes.axhline(value, color="gray", linestyle=style, label=name)
-    axes.set_xlabel("training molecules")
-    axes.set_ylabel(f"{target} test MAE ({QM9_TARGETS[target][1]})")
-    axes.set_title("QM9, standard split (10,000 test molecules)")
-    axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize=7, loc="upper right")
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
 
 
 def main():
@@ -104,7 +78,12 @@ def main():
         f"SparseAtomKernelRidge, M = {args.representatives} ({args.selection}),\n"
         f"width {widths}, ridge {args.alpha:g}"
     )
-    plot(args.target, args.sizes, maes, label, figure)
+    plot_learning_curves(
+        args.target,
+        {label: (args.sizes, maes)},
+        "QM9, standard split (10,000 test molecules)",
+        figure,
+    )
     print(f"figure: {figure}")
 
 

@@ -55,7 +55,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from benchmarks.common.datasets import QM9_TARGETS
-from benchmarks.qm9.sparse_learning_curve import PAPER
+from benchmarks.common.learning_curves import plot_learning_curves
 from skscatharm import FactorizedBilinearRegressor, FactorizedMultilinearRegressor
 
 SPLITS = {"training": 0, "validation": 1, "test": 2}
@@ -126,27 +126,6 @@ def atom_model_residual(path, qm9, rows, y):
     predicted = model.predict(pack_molecules(qm9["Z"][rows], qm9["R"][rows]))
     residual = y - predicted
     return residual, -residual
-
-
-def plot(target, curves, n_test, path):
-    """Learning curves of every model, log-log, with the paper's results marked."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(5.5, 4))
-    for name, (sizes, maes) in curves.items():
-        axes.loglog(sizes, maes, "o-", label=name)
-    for (name, value), style in zip(PAPER[target].items(), ("--", ":"), strict=True):
-        axes.axhline(value, color="gray", linestyle=style, label=name)
-    axes.set_xlabel("training molecules")
-    axes.set_ylabel(f"{target} test MAE ({QM9_TARGETS[target][1]})")
-    axes.set_title(f"QM9 scattering coefficients, standard split ({n_test:,} test)")
-    axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize=7, loc="upper right")
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
 
 
 def main():
@@ -234,7 +213,13 @@ def main():
                     joblib.dump(model, f"{args.save_model}_{target}_{name}.joblib")
         if args.figure_prefix:
             path = Path(f"{args.figure_prefix}_{target}.png")
-            plot(target, curves, counts["test"], path)
+            plot_learning_curves(
+                target,
+                curves,
+                f"QM9 scattering coefficients, standard split "
+                f"({counts['test']:,} test)",
+                path,
+            )
             print(f"figure: {path}")
 
 
