@@ -30,7 +30,10 @@ is an atom-kernel model saved by ``benchmarks.qm9.sparse_atom_kernel --save-mode
 target minus its prediction) and the prediction is their sum; the atom model alone is
 scored on the same test molecules beside it. Its training molecules are the ones the
 correction is fit on, so the correction sees in-sample residuals (smaller than on new
-molecules); the validation molecules, which neither model saw, choose its penalty. Prints, per target, model and size, the validation MAE of
+molecules); the validation molecules, which neither model saw, choose its penalty. With ``--fit-on validation``
+the correction is fit on the validation molecules' residuals instead (new molecules
+to the atom model, as the test ones are), its penalty chosen by a K-fold CV among
+them (``--inner-splits``); the sizes are then the number of validation molecules. Prints, per target, model and size, the validation MAE of
 every candidate, the choice, the test MAE and RMSE and the fit's CPU time, and draws
 the learning curves with the paper's results on all of QM9 marked (``--figure``).
 
@@ -51,6 +54,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
+from sklearn.model_selection import KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -117,6 +121,28 @@ def fit_and_choose(name, args, X, y, train, validation):
     return (*best, scores)
 
 
+def fit_and_choose_by_cv(name, args, X, y, rows):
+    """Every candidate scored by a shuffled K-fold CV on ``rows``; the best refit on
+    all of them. Returns what :func:`fit_and_choose` returns (mean CV MAEs)."""
+    folds = list(KFold(args.inner_splits, shuffle=True, random_state=0).split(rows))
+    best, scores = None, {}
+    for label, estimator in candidates(name, args):
+        errors = []
+        for fit, held in folds:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                fitted = clone(estimator).fit(X[rows[fit]], y[rows[fit]])
+            errors.append(np.abs(fitted.predict(X[rows[held]]) - y[rows[held]]).mean())
+        scores[label] = float(np.mean(errors))
+        if best is None or scores[label] < scores[best[1]]:
+            best = (estimator, label)
+    start = time.process_time()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        best[0].fit(X[rows], y[rows])
+    return best[0], best[1], time.process_time() - start, scores
+
+
 def atom_model_residual(path, qm9, rows, y):
     """What a saved atom model leaves of ``y`` on the molecules ``rows``, twice: the
     target the corrections fit and the atom model's own errors (its negative)."""
@@ -158,6 +184,16 @@ def main():
         "--residual-of", help="prefix of saved atom-kernel models: fit their residual"
     )
     parser.add_argument(
+        "--fit-on",
+        choices=("training", "validation"),
+        default="training",
+        help="with --residual-of: fit the correction on the training molecules' "
+        "residuals (in-sample for the atom model; penalty chosen on validation) "
+        "or on the validation molecules' (out-of-sample; penalty by --inner-splits "
+        "-fold CV among them)",
+    )
+    parser.add_argument("--inner-splits", type=int, default=5)
+    parser.add_argument(
         "--save-model",
         type=Path,
         help="keep <prefix>_<target>_<model>.joblib (largest size)",
@@ -189,11 +225,18 @@ def main():
         curves = {}
         for name in args.models:
             sizes = sorted({min(n, counts["training"]) for n in args.sizes})
+            if args.residual_of and args.fit_on == "validation":
+                sizes = [counts["validation"]]
             for size in sizes:
-                train = positions["training"][:size]
-                model, label, seconds, scores = fit_and_choose(
-                    name, args, X, y, train, positions["validation"]
-                )
+                if args.residual_of and args.fit_on == "validation":
+                    model, label, seconds, scores = fit_and_choose_by_cv(
+                        name, args, X, y, positions["validation"]
+                    )
+                else:
+                    train = positions["training"][:size]
+                    model, label, seconds, scores = fit_and_choose(
+                        name, args, X, y, train, positions["validation"]
+                    )
                 error = model.predict(X[positions["test"]]) - y[positions["test"]]
                 mae, rmse = (
                     float(np.abs(error).mean()),
