@@ -20,6 +20,7 @@ from skscatharm._atoms.representatives import (
     farthest_points,
     kmeans_plus_plus,
     select_representatives,
+    spread_selection,
 )
 from skscatharm.datasets import load_qm7_sample
 
@@ -249,3 +250,68 @@ def test_kmeans_plus_plus_draws_distinct_rows_in_proportion_to_distance():
     doubled = np.r_[x[:5], x[:5]]
     chosen = kmeans_plus_plus(doubled, 10, np.random.RandomState(0))
     assert sorted(chosen.tolist()) == list(range(10))
+
+
+def test_spread_selection_takes_the_farthest_atom_of_any_element():
+    """Each step of the farthest-point selection over all elements takes, among all
+    atoms, the one farthest from the chosen atoms of its own element."""
+    rng = np.random.default_rng(0)
+    numbers = np.repeat([1, 6, 8], [60, 30, 10])
+    x = rng.normal(size=(100, 3)) * np.where(numbers == 1, 0.1, 1.0)[:, None]
+    chosen = spread_selection(x, numbers, 20, "farthest", np.random.RandomState(0))
+    assert len(set(chosen.tolist())) == 20
+    # One seed per element first, in increasing atomic number.
+    np.testing.assert_array_equal(numbers[chosen[:3]], [1, 6, 8])
+    for k in range(3, 20):
+        distance = np.full(100, -np.inf)
+        for z in (1, 6, 8):
+            own = chosen[:k][numbers[chosen[:k]] == z]
+            rows = np.flatnonzero(numbers == z)
+            to_own = np.linalg.norm(x[rows][:, None] - x[own][None], axis=-1).min(1)
+            distance[rows] = to_own
+        assert distance[chosen[k]] == pytest.approx(distance.max())
+
+
+def test_spread_shares_follow_the_spread_not_the_count():
+    """500 hydrogens at nearly one point and 100 spread-out carbons: in proportion
+    to the counts hydrogen would get 5/6 of 60 representatives; by spread it gets
+    only the few that tell its near-duplicates apart at all."""
+    rng = np.random.default_rng(1)
+    numbers = np.repeat([1, 6], [500, 100])
+    x = np.r_[1e-6 * rng.normal(size=(500, 4)), rng.normal(size=(100, 4))]
+    for method in ("farthest", "kmeans++"):
+        spread = select_representatives(
+            x, numbers, 60, method, np.random.RandomState(0), shares="spread"
+        )
+        count = select_representatives(
+            x, numbers, 60, method, np.random.RandomState(0), shares="count"
+        )
+        assert len(spread) == len(count) == 60
+        assert np.sum(numbers[spread] == 1) <= 2
+        assert np.sum(numbers[count] == 1) == 50
+
+
+def test_spread_kmeans_plus_plus_draws_in_proportion_to_distance():
+    """After one seed per element, the next atom is of an element with probability
+    in proportion to its atoms' squared distances: 1 against 9 here."""
+    numbers = np.array([1, 1, 6, 6])
+    x = np.array([[0.0], [1.0], [0.0], [3.0]])
+    draws = [
+        numbers[
+            spread_selection(x, numbers, 3, "kmeans++", np.random.RandomState(s))[2]
+        ]
+        for s in range(400)
+    ]
+    assert np.mean(np.array(draws) == 6) == pytest.approx(0.9, abs=0.05)
+    # Duplicates only: every row is still chosen once.
+    same = np.zeros((6, 2))
+    chosen = spread_selection(
+        same, np.repeat([1, 6], 3), 6, "kmeans++", np.random.RandomState(0)
+    )
+    assert sorted(chosen.tolist()) == list(range(6))
+
+
+def test_element_shares_is_validated(qm7):
+    X, y, _ = qm7
+    with pytest.raises(ValueError, match="'element_shares' parameter"):
+        SparseAtomKernelRidge(element_shares="equal").fit(X, y)

@@ -62,3 +62,17 @@ def print_candidates(model, prefix="", digits=3):
             f"{errors[best]:.{digits}f} at alpha {model.alphas[best]:.1e}",
             flush=True,
         )
+
+
+def add_element_shares_argument(parser):
+    """Add ``--element-shares``: how the sparse models share their representatives
+    among the elements (``spread``, the models' default, or ``count``, with which
+    the results recorded before 2026-12-07's change were made).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+    """
+    parser.add_argument(
+        "--element-shares", choices=("spread", "count"), default="spread"
+    )

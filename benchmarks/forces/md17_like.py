@@ -43,7 +43,11 @@ from pathlib import Path
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
-from benchmarks.common.atom_kernel import width_set, widths_label
+from benchmarks.common.atom_kernel import (
+    add_element_shares_argument,
+    width_set,
+    widths_label,
+)
 from benchmarks.common.channels import CHANNEL_SETS, channel_set
 from skscatharm import SparseAtomKernelRidge
 from skscatharm._atoms.descriptors import scaled_logs
@@ -101,6 +105,7 @@ def search_energy_force(args, numbers, R, E, F, fit, valid, width):
         L=args.L,
         channels=channel_set(args.channels, numbers),
         selection="farthest",
+        element_shares=args.element_shares,
         random_state=args.seed,
     ).fit(molecules(numbers, R[fit]), E[fit])
     representatives = model._training_atoms
@@ -251,6 +256,7 @@ def main():  # noqa: C901 - a linear script
     parser.add_argument("--n-timing", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path)
+    add_element_shares_argument(parser)
     args = parser.parse_args()
     unit = kcal_mol_per_ev()
     report = {}
@@ -291,6 +297,7 @@ def main():  # noqa: C901 - a linear script
                 L=args.L,
                 channels=channel_set(args.channels, numbers),
                 selection="farthest",
+                element_shares=args.element_shares,
                 random_state=args.seed,
             )
             start = time.perf_counter()

@@ -27,7 +27,11 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import PredefinedSplit
 
-from benchmarks.common.atom_kernel import width_set, widths_label
+from benchmarks.common.atom_kernel import (
+    add_element_shares_argument,
+    width_set,
+    widths_label,
+)
 from benchmarks.common.channels import CHANNEL_SETS, channel_set
 from benchmarks.common.datasets import QM9_TARGETS, qm9_validation_problem
 from skscatharm import SparseAtomKernelRidgeCV
@@ -54,6 +58,7 @@ def main():
         "--alphas", type=float, nargs="+", default=list(np.logspace(-9, -3, 13))
     )
     parser.add_argument("--n-jobs", type=int, default=-1, help="kernel threads")
+    add_element_shares_argument(parser)
     args = parser.parse_args()
 
     qm9, rows, molecules, fold = qm9_validation_problem(args.data, args.n_train)
@@ -77,6 +82,7 @@ def main():
             alphas=args.alphas,
             cv=PredefinedSplit(fold),
             selection="kmeans++",
+            element_shares=args.element_shares,
             J=J,
             L=L,
             channels=channel_set(channels, QM9_ELEMENTS),

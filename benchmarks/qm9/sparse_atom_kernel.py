@@ -34,6 +34,7 @@ import numpy as np
 from sklearn.model_selection import PredefinedSplit
 
 from benchmarks.common.atom_kernel import (
+    add_element_shares_argument,
     add_widths_argument,
     print_candidates,
     width_set,
@@ -75,6 +76,7 @@ def main():
     parser.add_argument("--n-jobs", type=int, default=-1, help="kernel threads")
     parser.add_argument("--score", type=Path, nargs="*", default=[])
     parser.add_argument("--save-model", help="prefix of the saved models (joblib)")
+    add_element_shares_argument(parser)
     args = parser.parse_args()
     if (args.width is None) != (args.alpha is None):
         parser.error("--width and --alpha go together")
@@ -108,6 +110,7 @@ def main():
                 alphas=args.alphas,
                 cv=PredefinedSplit(fold),
                 selection=args.selection,
+                element_shares=args.element_shares,
                 n_jobs=args.n_jobs,
                 random_state=0,
             ).fit(molecules[search], target[search])
@@ -122,6 +125,7 @@ def main():
             width=width,
             alpha=alpha,
             selection=args.selection,
+            element_shares=args.element_shares,
             n_jobs=args.n_jobs,
             random_state=0,
         ).fit(molecules[train], target[train])

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.common.atom_kernel import add_element_shares_argument
 from benchmarks.common.datasets import QM9_TARGETS
 from benchmarks.common.learning_curves import plot_learning_curves
 from skscatharm import SparseAtomKernelRidge, pack_molecules
@@ -45,6 +46,7 @@ def main():
     )
     parser.add_argument("--n-jobs", type=int, default=-1, help="kernel threads")
     parser.add_argument("--figure", type=Path, help="default: by target")
+    add_element_shares_argument(parser)
     args = parser.parse_args()
     figure = args.figure or Path(
         f"benchmarks/figures/qm9_sparse_learning_curve_{args.target}.png"
@@ -65,6 +67,7 @@ def main():
             width=args.width,
             alpha=args.alpha,
             selection=args.selection,
+            element_shares=args.element_shares,
             n_jobs=args.n_jobs,
             random_state=0,
         ).fit(molecules[rows], target[rows])

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import PredefinedSplit
 
+from benchmarks.common.atom_kernel import add_element_shares_argument
 from benchmarks.common.datasets import qm9_validation_problem
 from skscatharm import SparseAtomKernelRidgeCV
 
@@ -36,6 +37,7 @@ def main():
     )
     parser.add_argument("--selection", default="farthest")
     parser.add_argument("--n-jobs", type=int, default=-1, help="kernel threads")
+    add_element_shares_argument(parser)
     args = parser.parse_args()
 
     qm9, rows, molecules, fold = qm9_validation_problem(args.data, args.n_train)
@@ -56,6 +58,7 @@ def main():
             alphas=args.alphas,
             cv=PredefinedSplit(fold),
             selection=args.selection,
+            element_shares=args.element_shares,
             n_jobs=args.n_jobs,
             random_state=0,
         ).fit(molecules, target)

@@ -264,6 +264,7 @@ class _BaseSparseAtomKernelRidge(_BaseAtomKernelRidge):
         **_BaseAtomKernelRidge._parameter_constraints,
         "n_representatives": [Interval(Integral, 1, None, closed="left")],
         "selection": [StrOptions({"farthest", "kmeans++", "random"})],
+        "element_shares": [StrOptions({"spread", "count"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -282,7 +283,12 @@ class _BaseSparseAtomKernelRidge(_BaseAtomKernelRidge):
     def _representatives(self, atoms, rng):
         """Indices of the representatives among ``atoms``, and their atoms tuple."""
         indices = select_representatives(
-            atoms[0], atoms[2], self.n_representatives, self.selection, rng
+            atoms[0],
+            atoms[2],
+            self.n_representatives,
+            self.selection,
+            rng,
+            self.element_shares,
         )
         return indices, representative_atoms(atoms, indices)
 
@@ -340,9 +346,9 @@ class SparseAtomKernelRidge(_BaseSparseAtomKernelRidge):
     Parameters
     ----------
     n_representatives : int, default=5000
-        Representative atoms in all, shared among the elements in proportion to
-        their number of training atoms (at least one each); every atom when there
-        are fewer.
+        Representative atoms in all, shared among the elements as
+        ``element_shares`` says (at least one each); every atom when there are
+        fewer.
     width : float or sequence of float, default=0.5
         Width of the Gaussian atom kernel, as in :class:`AtomKernelRidge`.
     alpha : float, default=1e-3
@@ -356,6 +362,15 @@ class SparseAtomKernelRidge(_BaseSparseAtomKernelRidge):
         atom once per representative), or uniformly at random. On QM9 k-means++
         gave the lowest validation and test errors of the three
         (benchmarks/RESULTS.md §5.0).
+    element_shares : {"spread", "count"}, default="spread"
+        How many representatives each element gets. ``"spread"``: the selection
+        runs over all training atoms at once, atoms of different elements being
+        infinitely far apart, so an element's share follows how spread out its
+        atoms' descriptors are (QM9's hydrogens, half of its atoms, got a seventh
+        of the representatives, and the validation error fell by a sixth,
+        benchmarks/RESULTS.md §5.0). ``"count"``: in proportion to the element's
+        number of training atoms, the selection then run within each element.
+        ``selection="random"`` always draws in proportion to the counts.
     force_weight : float, default=1.0
         Weight (Å²) of each squared force-component error against a molecule's
         squared energy error, when ``fit`` is given ``forces``: the objective is
@@ -431,6 +446,7 @@ class SparseAtomKernelRidge(_BaseSparseAtomKernelRidge):
         alpha=1e-3,
         *,
         selection="kmeans++",
+        element_shares="spread",
         force_weight=1.0,
         sigma=0.2262,
         J=2,
@@ -456,6 +472,7 @@ class SparseAtomKernelRidge(_BaseSparseAtomKernelRidge):
         self.width = width
         self.alpha = alpha
         self.selection = selection
+        self.element_shares = element_shares
         self.force_weight = force_weight
         self.random_state = random_state
 

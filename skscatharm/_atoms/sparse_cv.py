@@ -60,7 +60,7 @@ class SparseAtomKernelRidgeCV(_BaseSparseAtomKernelRidge):
         With ``forces``, whether the candidates are ranked by the held-out error of
         the force components or of the energies (both are kept in
         ``cv_force_errors_`` and ``cv_energy_errors_``); ignored otherwise.
-    selection, sigma, J, L, channels, sigma_0, eps, n_jobs, random_state
+    selection, element_shares, sigma, J, L, channels, sigma_0, eps, n_jobs, random_state
         As in :class:`SparseAtomKernelRidge` (one seed draws the representatives
         of every split and of the refit).
     verbose : int, default=0
@@ -127,6 +127,7 @@ n_representatives_, offset_, scale_, n_atoms_fit_
         force_weights=(0.1, 1.0, 10.0),
         score_on="forces",
         selection="kmeans++",
+        element_shares="spread",
         sigma=0.2262,
         J=2,
         L=3,
@@ -155,6 +156,7 @@ n_representatives_, offset_, scale_, n_atoms_fit_
         self.force_weights = force_weights
         self.score_on = score_on
         self.selection = selection
+        self.element_shares = element_shares
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
