@@ -16,8 +16,8 @@ greedy selection runs over all atoms at once, atoms of different elements being
 infinitely far apart: each step takes the atom farthest from (or drawn in
 proportion to its squared distance to) the representatives of its own element, so
 each element's share follows the spread of its atoms' descriptors. On QM9 that
-lowered the validation error by a sixth at the same number of representatives
-(benchmarks/RESULTS.md §5.0).
+lowered the validation errors at the same number of representatives
+(benchmarks/RESULTS.md §5.0g).
 """
 
 import numpy as np

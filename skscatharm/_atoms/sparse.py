@@ -366,9 +366,9 @@ class SparseAtomKernelRidge(_BaseSparseAtomKernelRidge):
         How many representatives each element gets. ``"spread"``: the selection
         runs over all training atoms at once, atoms of different elements being
         infinitely far apart, so an element's share follows how spread out its
-        atoms' descriptors are (QM9's hydrogens, half of its atoms, got a seventh
-        of the representatives, and the validation error fell by a sixth,
-        benchmarks/RESULTS.md §5.0). ``"count"``: in proportion to the element's
+        atoms' descriptors are, not how many they are (on QM9 it gives the
+        hydrogens far fewer than their half, and lowers the validation errors,
+        benchmarks/RESULTS.md §5.0g). ``"count"``: in proportion to the element's
         number of training atoms, the selection then run within each element.
         ``selection="random"`` always draws in proportion to the counts.
     force_weight : float, default=1.0
