@@ -94,15 +94,38 @@ def kmeans_plus_plus(x, n, rng):
     -------
     indices : ndarray of int of shape (n,)
     """
+    return _greedy_selection(x, n, rng, lambda d: _draw_in_proportion(d, rng))
 
-    def draw(distance):
-        weights = np.cumsum(np.maximum(distance, 0.0))
-        if not weights[-1] > 0:
-            # Every row left is a duplicate of a chosen one: the first of them.
-            return int(np.argmax(distance >= 0))
-        return int(np.searchsorted(weights, rng.uniform(0, weights[-1]), "right"))
 
-    return _greedy_selection(x, n, rng, draw)
+def _draw_in_proportion(distance, rng):
+    """A row drawn with probability in proportion to ``distance`` (-1 for a chosen
+    row, never drawn); when every row left is a duplicate of a chosen one (all at
+    0), the first of them."""
+    weights = np.cumsum(np.maximum(distance, 0.0))
+    if not weights[-1] > 0:
+        return int(np.argmax(distance >= 0))
+    row = int(np.searchsorted(weights, rng.uniform(0, weights[-1]), "right"))
+    return min(row, len(weights) - 1)
+
+
+def _choose(x, norms, row, distance, scratch):
+    """Mark ``row`` chosen: lower each row's squared distance to the nearest chosen
+    row (``distance``) to its distance to ``row``, in place.
+
+    The distances to ``row`` are clipped at 0 against rounding and formed in
+    ``scratch``: on a million atoms each pass over fresh arrays costs as much as
+    the product.
+    """
+    last = x[row]
+    np.dot(x, last, out=scratch)
+    scratch *= -2.0
+    scratch += norms
+    scratch += last @ last
+    np.maximum(scratch, 0.0, out=scratch)
+    np.minimum(distance, scratch, out=distance)
+    # A chosen row's distance is 0, unless rounding left it above another row's
+    # true 0 (a duplicate); -1 keeps it from being chosen again.
+    distance[row] = -1.0
 
 
 def _farthest(distance):
@@ -131,19 +154,7 @@ def _greedy_selection(x, n, rng, pick):
 def _greedy_steps(x, norms, chosen, distance, to_last, pick):
     """Fill ``chosen[1:]`` in place (see :func:`_greedy_selection`)."""
     for k in range(1, len(chosen)):
-        last = x[chosen[k - 1]]
-        # Squared distances to the last chosen row, clipped at 0 against rounding,
-        # in place: on a million atoms each pass over fresh arrays costs as much as
-        # the product.
-        np.dot(x, last, out=to_last)
-        to_last *= -2.0
-        to_last += norms
-        to_last += last @ last
-        np.maximum(to_last, 0.0, out=to_last)
-        np.minimum(distance, to_last, out=distance)
-        # A chosen row's distance is 0, unless rounding left it above another
-        # row's true 0 (a duplicate); -1 keeps it from being chosen again.
-        distance[chosen[k - 1]] = -1.0
+        _choose(x, norms, chosen[k - 1], distance, to_last)
         chosen[k] = pick(distance)
 
 
@@ -181,18 +192,8 @@ def spread_selection(x, numbers, n, method, rng):
     chosen = []
 
     def add(element, row):
-        block, distance, scratch = blocks[element], distances[element], to_last[element]
-        last = block[row]
-        # Squared distances to the new row, in place, clipped at 0 against rounding.
-        np.dot(block, last, out=scratch)
-        scratch *= -2.0
-        scratch += norms[element]
-        scratch += last @ last
-        np.maximum(scratch, 0.0, out=scratch)
-        np.minimum(distance, scratch, out=distance)
-        # A chosen row's distance is 0, unless rounding left it above another
-        # row's true 0 (a duplicate); -1 keeps it from being chosen again.
-        distance[row] = -1.0
+        distance = distances[element]
+        _choose(blocks[element], norms[element], row, distance, to_last[element])
         if method == "farthest":
             summary[element] = distance.max()
         else:
@@ -207,21 +208,15 @@ def spread_selection(x, numbers, n, method, rng):
         while len(chosen) < n:
             if method == "farthest":
                 element = int(np.argmax(summary))
-                add(element, int(np.argmax(distances[element])))
+                add(element, _farthest(distances[element]))
                 continue
-            if not summary.sum() > 0:
-                # Every row left is a duplicate of a chosen one: the first of them.
+            if summary.sum() > 0:
+                element = _draw_in_proportion(summary, rng)
+            else:
+                # Every row left is a duplicate of a chosen one: the first element
+                # that has any (then its first, as _draw_in_proportion does).
                 element = next(e for e, d in enumerate(distances) if (d >= 0).any())
-                add(element, int(np.argmax(distances[element] >= 0)))
-                continue
-            weights = np.cumsum(summary)
-            element = int(
-                np.searchsorted(weights, rng.uniform(0, weights[-1]), "right")
-            )
-            element = min(element, len(elements) - 1)
-            within = np.cumsum(np.maximum(distances[element], 0.0))
-            row = int(np.searchsorted(within, rng.uniform(0, within[-1]), "right"))
-            add(element, min(row, len(within) - 1))
+            add(element, _draw_in_proportion(distances[element], rng))
     return np.array(chosen, dtype=np.intp)
 
 
