@@ -158,8 +158,7 @@ def search_energy_force(args, numbers, R, E, F, fit, valid, width):
             )
             print(
                 f"    width {widths_label(width)} alpha {alpha:g} force weight "
-                f"{force_weight:g}: "
-                f"validation energy MAE {energy_mae:.4f} eV, force MAE "
+                f"{force_weight:g}: validation energy MAE {energy_mae:.4f} eV, force MAE "
                 f"{force_mae:.4f} eV/Å",
                 flush=True,
             )
@@ -323,8 +322,7 @@ def main():  # noqa: C901 - a linear script
             print(
                 f"  {label}: energy MAE {energy_mae * unit:.3f} kcal/mol, force MAE "
                 f"{force_mae * unit:.3f} kcal/mol/Å (width {widths_label(chosen['width'])}, "
-                f"alpha "
-                f"{chosen['alpha']:g}, force weight {chosen['force_weight']:g}); fit "
+                f"alpha {chosen['alpha']:g}, force weight {chosen['force_weight']:g}); fit "
                 f"{fit_seconds:.0f} s; {seconds * 1e3:.1f} ms per evaluation",
                 flush=True,
             )
