@@ -4,9 +4,11 @@ The 129,831 molecules of ``qm9_all_but_1000.npz`` (or ``--n`` of them drawn at
 random) go through ``SolidHarmonicScattering(n_jobs=..., memory=...)`` in chunks,
 as a user would featurize a large set: the per-molecule cache keeps every chunk, so
 an interrupted run resumes where it stopped, and the features are kept outside the
-repository (``--out``, one ``.npy``, with the data file's row of each feature row in
-``<out>.rows.npy``). After every chunk the rows done so far are written there, so
-a run stopped part-way leaves usable features.
+repository (``--out``, one ``.npy`` of all the rows, written in place chunk by chunk,
+each row once; the data file's row of each feature row done so far in
+``<out>.rows.npy``, rewritten after every chunk). A run stopped part-way therefore
+leaves usable features: the first ``len(rows)`` rows of ``--out``, which
+:func:`load_features` reads.
 
 ``--order random`` takes the molecules in one fixed random order (seed 0) instead of
 the file's: every prefix of the run is then a random sample of the training,
@@ -49,13 +51,29 @@ def molecule_rows(n_molecules, n, order):
     return np.arange(n_molecules)
 
 
-def save(out, features, rows):
-    """Write the features and their rows (as temporary files first: a run killed
-    while writing leaves the previous chunk's complete files)."""
-    for path, array in ((out, features), (out.with_suffix(".rows.npy"), rows)):
-        partial = path.with_suffix(".partial.npy")
-        np.save(partial, array)
-        partial.replace(path)
+def rows_path(out):
+    """Where the rows of the features in ``out`` are kept."""
+    return out.with_suffix(".rows.npy")
+
+
+def save_rows(out, rows):
+    """Record ``rows`` as the rows done (a temporary file first: a run killed while
+    writing leaves the previous chunk's complete record)."""
+    partial = out.with_suffix(".rows.partial.npy")
+    np.save(partial, rows)
+    partial.replace(rows_path(out))
+
+
+def load_features(features, rows=None):
+    """The features done so far and their rows of the data file.
+
+    ``features`` is an ``--out`` file of this script, ``rows`` its rows file
+    (``<features>.rows.npy`` by default); a run still going or stopped part-way has
+    done the first ``len(rows)`` rows.
+    """
+    features = Path(features)
+    rows = np.load(rows_path(features) if rows is None else rows)
+    return np.array(np.load(features, mmap_mode="r")[: len(rows)]), rows
 
 
 def main():
@@ -74,14 +92,22 @@ def main():
     transform = SolidHarmonicScattering(
         n_jobs=args.n_jobs, memory=str(args.cache), verbose=1
     )
-    features = np.empty((len(rows), transform.fit(X[:1]).n_features_out_))
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    # Preallocated on disk: each chunk's rows are written once, in place, where a
+    # file rewritten after every chunk would write all of QM9's rows ~100 times.
+    features = np.lib.format.open_memmap(
+        args.out,
+        mode="w+",
+        dtype=np.float64,
+        shape=(len(rows), transform.fit(X[:1]).n_features_out_),
+    )
     start = time.perf_counter()
     for begin in range(0, len(rows), args.chunk):
         chunk = rows[begin : begin + args.chunk]
         features[begin : begin + len(chunk)] = transform.transform(X[chunk])
         done = begin + len(chunk)
-        save(args.out, features[:done], rows[:done])
+        features.flush()
+        save_rows(args.out, rows[:done])
         seconds = time.perf_counter() - start
         print(
             f"{done} of {len(rows)} molecules, {done / seconds:.2f} molecules/s "

@@ -8,7 +8,7 @@ Reads features already computed for some QM9 molecules (an ``.npy`` of shape
 - ``bilinear``: ``FactorizedBilinearRegressor``,
 - ``trilinear``: ``FactorizedMultilinearRegressor(degree=3)``,
 
-each factorised model with its ``alpha`` chosen (``--alphas``) by 3-fold inner cross-validation
+each factorised model (L-BFGS stopped at ``--max-iter``) with its ``alpha`` chosen (``--alphas``) by 3-fold inner cross-validation
 on the training folds (``GridSearchCV``); the ranks and ``alpha_linear`` are fixed
 beforehand.  Prints the MAE per fold, mean and standard deviation, and the time
 per outer fold.
@@ -31,35 +31,26 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skscatharm import FactorizedBilinearRegressor, FactorizedMultilinearRegressor
+from benchmarks.qm9.featurize_all import load_features
+from benchmarks.qm9.split_coefficient_models import search_space
 
 
-def models(n_bilinear, n_trilinear, alpha_linear, alphas):
-    """The three models, fresh for each outer fold."""
+def models(args):
+    """The three models, fresh for each outer fold: the factorised ones as
+    ``benchmarks.qm9.split_coefficient_models`` builds them, their penalty chosen by
+    3-fold inner CV."""
 
-    def search(estimator):
+    def search(name):
         return GridSearchCV(
-            estimator,
-            {"alpha": alphas},
+            *search_space(name, args),
             cv=KFold(3, shuffle=True, random_state=0),
             scoring="neg_mean_absolute_error",
         )
 
     return {
         "ridge": make_pipeline(StandardScaler(), RidgeCV(np.logspace(-12, 2, 15))),
-        "bilinear": search(
-            FactorizedBilinearRegressor(
-                n_components=n_bilinear, alpha_linear=alpha_linear, random_state=0
-            )
-        ),
-        "trilinear": search(
-            FactorizedMultilinearRegressor(
-                degree=3,
-                n_components=(n_bilinear, n_trilinear),
-                alpha_linear=alpha_linear,
-                random_state=0,
-            )
-        ),
+        "bilinear": search("bilinear"),
+        "trilinear": search("trilinear"),
     }
 
 
@@ -80,10 +71,10 @@ def main():
         default=[1e-2, 1e-1, 1.0, 10.0],
         help="candidate penalties of the products (inner CV)",
     )
+    parser.add_argument("--max-iter", type=int, default=200)
     args = parser.parse_args()
 
-    X = np.load(args.features)
-    rows = np.load(args.rows)
+    X, rows = load_features(args.features, args.rows)
     with np.load(args.data / "qm9_all_but_1000.npz") as archive:
         y = archive[args.target][rows].astype(np.float64)
     print(
@@ -96,9 +87,7 @@ def main():
     for k, (train, test) in enumerate(
         KFold(args.folds, shuffle=True, random_state=0).split(X)
     ):
-        for name, model in models(
-            args.n_bilinear, args.n_trilinear, args.alpha_linear, args.alphas
-        ).items():
+        for name, model in models(args).items():
             start = time.process_time()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)

@@ -60,6 +60,7 @@ from sklearn.preprocessing import StandardScaler
 
 from benchmarks.common.datasets import QM9_TARGETS
 from benchmarks.common.learning_curves import plot_learning_curves
+from benchmarks.qm9.featurize_all import load_features
 from skscatharm import FactorizedBilinearRegressor, FactorizedMultilinearRegressor
 
 SPLITS = {"training": 0, "validation": 1, "test": 2}
@@ -209,8 +210,7 @@ def main():
     )
     args = parser.parse_args()
 
-    X = np.load(args.features)
-    rows = np.load(args.rows)
+    X, rows = load_features(args.features, args.rows)
     qm9 = np.load(args.data / "qm9_all_but_1000.npz")
     positions = split_rows(qm9["split"], rows)
     counts = {name: len(p) for name, p in positions.items()}
