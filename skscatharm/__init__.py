@@ -5,7 +5,9 @@ the regressors in :mod:`skscatharm.regression` fit multilinear models on them, a
 ``PerAtomRegressor`` fits any of them to a size-extensive target per atom;
 ``atom_fields`` reads the first-order fields at each atom, ``AtomKernelRidge``
 fits a sum of atomic energies on them, and ``AtomKernelRidgeCV`` chooses its width
-and ridge by cross-validation from one kernel per width.
+and ridge by cross-validation from one kernel per width;
+``ResidualCorrectionRegressor`` fits a second model to what a first one leaves (an
+atom-kernel model corrected on the global coefficients, say).
 """
 
 from ._atoms.fields import atom_fields
@@ -16,6 +18,7 @@ from ._atoms.sparse_cv import SparseAtomKernelRidgeCV
 from ._core.molecules import pack_molecules
 from ._per_atom import PerAtomRegressor
 from ._persistence import InconsistentVersionWarning
+from ._residual import ResidualCorrectionRegressor
 from ._select import SelectIntegralPowers, SelectWavelets
 from ._transformer import SolidHarmonicScattering
 from ._version import __version__
@@ -33,6 +36,7 @@ __all__ = [
     "FactorizedMultilinearRegressor",
     "InconsistentVersionWarning",
     "PerAtomRegressor",
+    "ResidualCorrectionRegressor",
     "SelectIntegralPowers",
     "SelectWavelets",
     "SolidHarmonicScattering",
