@@ -13,6 +13,11 @@ leaves usable features: the first ``len(rows)`` rows of ``--out``, which
 ``--order random`` takes the molecules in one fixed random order (seed 0) instead of
 the file's: every prefix of the run is then a random sample of the training,
 validation and test splits, which a run spread over several sittings needs.
+``--order test-first`` takes the same order split by split, the test molecules
+first, then the validation ones, then the training ones: every model can then be
+scored on the whole test split, and chosen on the whole validation split, long
+before the run ends, and every prefix of the training molecules is still a random
+sample of them.
 
 Prints the molecules per second of the molecules computed in this run, the
 projection to all of them, and the peak resident memory of this process and of its
@@ -20,7 +25,7 @@ workers.
 
 Usage: python -m benchmarks.qm9.featurize_all --data ../shared/data
     --cache /path/to/cache --out /path/to/qm9_features.npy [--n 2000]
-    [--order file|random] [--n-jobs 2]
+    [--order file|random|test-first] [--n-jobs 2]
 """
 
 import argparse
@@ -41,14 +46,22 @@ def _peak_rss_gib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
-def molecule_rows(n_molecules, n, order):
-    """The data file's rows to featurize, in the order they are computed."""
+#: The splits of ``qm9_all_but_1000.npz`` in the order ``--order test-first`` takes.
+TEST_FIRST = (2, 1, 0)
+
+
+def molecule_rows(split, n, order):
+    """The data file's rows to featurize, in the order they are computed (``split``:
+    the file's split code of each molecule)."""
     rng = np.random.default_rng(0)
     if n is not None:
-        return np.sort(rng.choice(n_molecules, n, replace=False))
+        return np.sort(rng.choice(len(split), n, replace=False))
+    if order == "file":
+        return np.arange(len(split))
+    permutation = rng.permutation(len(split))
     if order == "random":
-        return rng.permutation(n_molecules)
-    return np.arange(n_molecules)
+        return permutation
+    return np.concatenate([permutation[split[permutation] == s] for s in TEST_FIRST])
 
 
 def rows_path(out):
@@ -82,13 +95,15 @@ def main():
     parser.add_argument("--cache", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--n", type=int, default=None, help="random molecules only")
-    parser.add_argument("--order", choices=("file", "random"), default="file")
+    parser.add_argument(
+        "--order", choices=("file", "random", "test-first"), default="file"
+    )
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--chunk", type=int, default=500)
     args = parser.parse_args()
     arrays = np.load(args.data / "qm9_all_but_1000.npz")
     X = pack_molecules(arrays["Z"], arrays["R"])
-    rows = molecule_rows(len(X), args.n, args.order)
+    rows = molecule_rows(arrays["split"], args.n, args.order)
     transform = SolidHarmonicScattering(
         n_jobs=args.n_jobs, memory=str(args.cache), verbose=1
     )
