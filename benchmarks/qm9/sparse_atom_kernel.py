@@ -20,7 +20,7 @@ validation, 2 test). For each target:
 Usage: python -m benchmarks.qm9.sparse_atom_kernel --data ../shared/data
     [--targets U0 Cv] [--representatives 5000] [--search-n 20000]
     [--search-representatives 2000] [--widths 0.25 0.5 1 0.25,0.5 0.5,1]
-    [--n-train 110000] [--n-jobs -1] [--score FILE.npz ...] [--save-model PREFIX]
+    [--J 2] [--n-train 110000] [--n-jobs -1] [--score FILE.npz ...] [--save-model PREFIX]
     [--width W[,W...] --alpha A]
 """
 
@@ -73,6 +73,9 @@ def main():
     )
     parser.add_argument("--alpha", type=float, help="skip the search: this ridge")
     parser.add_argument("--selection", default="farthest")
+    parser.add_argument(
+        "--J", type=int, default=2, help="largest scale of the atom descriptors"
+    )
     parser.add_argument("--n-jobs", type=int, default=-1, help="kernel threads")
     parser.add_argument("--score", type=Path, nargs="*", default=[])
     parser.add_argument("--save-model", help="prefix of the saved models (joblib)")
@@ -109,6 +112,7 @@ def main():
                 widths=args.widths,
                 alphas=args.alphas,
                 cv=PredefinedSplit(fold),
+                J=args.J,
                 selection=args.selection,
                 element_shares=args.element_shares,
                 n_jobs=args.n_jobs,
@@ -124,6 +128,7 @@ def main():
             n_representatives=args.representatives,
             width=width,
             alpha=alpha,
+            J=args.J,
             selection=args.selection,
             element_shares=args.element_shares,
             n_jobs=args.n_jobs,
@@ -131,8 +136,8 @@ def main():
         ).fit(molecules[train], target[train])
         fitted = time.perf_counter() - start
         lines = [
-            f"{name} sparse atom kernel, {model.n_representatives_} representatives, "
-            f"width {width}, alpha {alpha:.1e}: choice "
+            f"{name} sparse atom kernel, J {args.J}, {model.n_representatives_} "
+            f"representatives, width {width}, alpha {alpha:.1e}: choice "
             f"{chosen:.0f} s, fit on {len(train)} molecules {fitted:.0f} s, peak "
             f"memory so far {peak_memory_gib():.1f} GiB"
         ]
