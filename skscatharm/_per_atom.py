@@ -8,20 +8,18 @@ bilinear models of ``benchmarks/common/models.py`` on each of the 5 folds
 (``benchmarks/RESULTS.md``).
 """
 
-import time
-
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin, _fit_context, clone
-from sklearn.exceptions import NotFittedError
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.pipeline import make_pipeline
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, StrOptions
-from sklearn.utils.validation import _num_samples, check_array, check_is_fitted
+from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ._core.molecules import as_molecules
 from ._persistence import VersionedPickleMixin
 from ._transformer import SolidHarmonicScattering
 from ._verbose import Reporter
+from ._wrapping import WrappedFeatureCount, checked_target, fit_clone
 from .regression import BilinearRegressor
 
 _COUNTS = {
@@ -35,7 +33,9 @@ def _per_row(sizes, ndim):
     return sizes if ndim == 1 else sizes[:, None]
 
 
-class PerAtomRegressor(VersionedPickleMixin, RegressorMixin, BaseEstimator):
+class PerAtomRegressor(
+    WrappedFeatureCount, VersionedPickleMixin, RegressorMixin, BaseEstimator
+):
     """Regress a size-extensive target per atom and scale the predictions back.
 
     ``fit(X, y)`` fits ``regressor`` on ``(X, y / n)`` and ``predict(X)`` returns
@@ -101,6 +101,8 @@ class PerAtomRegressor(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         "verbose": ["verbose"],
     }
 
+    _wrapped_model = "regressor_"
+
     def __init__(self, regressor=None, *, atoms="heavy", verbose=0):
         self.regressor = regressor
         self.atoms = atoms
@@ -158,22 +160,13 @@ class PerAtomRegressor(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         -------
         self : PerAtomRegressor
         """
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None"
-            )
-        y = check_array(y, input_name="y", ensure_2d=False, dtype="numeric")
+        y = checked_target(self, y)
         sizes = self._sizes(X, len(y))
         reporter = Reporter(type(self).__name__, self.verbose)
         if sizes is not None:
             y = y / _per_row(sizes, y.ndim)
             reporter.line(f"target divided by sizes {sizes.min():g} to {sizes.max():g}")
-        start = time.perf_counter()
-        self.regressor_ = clone(self._regressor()).fit(X, y, **fit_params)
-        reporter.line(
-            f"{type(self.regressor_).__name__} fitted in "
-            f"{time.perf_counter() - start:.1f} s"
-        )
+        self.regressor_ = fit_clone(self._regressor(), X, y, fit_params, reporter)
         return self
 
     def predict(self, X):
@@ -206,19 +199,6 @@ class PerAtomRegressor(VersionedPickleMixin, RegressorMixin, BaseEstimator):
                 "largest float"
             )
         return prediction
-
-    @property
-    def n_features_in_(self):
-        """Number of features seen during :meth:`fit` (numeric ``X`` only)."""
-        # An AttributeError, as scikit-learn's meta-estimators raise, keeps
-        # hasattr() False before fit and for molecule input.
-        try:
-            check_is_fitted(self)
-        except NotFittedError as error:
-            raise AttributeError(
-                f"{type(self).__name__} has no n_features_in_ before fit"
-            ) from error
-        return self.regressor_.n_features_in_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

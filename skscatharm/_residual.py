@@ -16,13 +16,16 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import cross_val_predict
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from ._persistence import VersionedPickleMixin
 from ._verbose import Reporter
+from ._wrapping import WrappedFeatureCount, checked_target, fit_clone
 
 
-class ResidualCorrectionRegressor(VersionedPickleMixin, RegressorMixin, BaseEstimator):
+class ResidualCorrectionRegressor(
+    WrappedFeatureCount, VersionedPickleMixin, RegressorMixin, BaseEstimator
+):
     """A regressor plus a second regressor fit to what the first leaves.
 
     ``fit(X, y)`` fits ``estimator`` on ``(X, y)``, then ``correction`` on
@@ -103,6 +106,8 @@ class ResidualCorrectionRegressor(VersionedPickleMixin, RegressorMixin, BaseEsti
         "verbose": ["verbose"],
     }
 
+    _wrapped_model = "estimator_"
+
     def __init__(self, estimator, correction, *, cv=None, n_jobs=None, verbose=0):
         self.estimator = estimator
         self.correction = correction
@@ -161,21 +166,12 @@ class ResidualCorrectionRegressor(VersionedPickleMixin, RegressorMixin, BaseEsti
         -------
         self : ResidualCorrectionRegressor
         """
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None"
-            )
-        y = check_array(y, input_name="y", ensure_2d=False, dtype="numeric")
+        y = checked_target(self, y)
         reporter = Reporter(type(self).__name__, self.verbose)
         self.estimator_, predicted = self._first_model(X, y, fit_params, reporter)
         residual = y - predicted
         reporter.line(f"mean absolute residual {np.abs(residual).mean():.6g}")
-        start = time.perf_counter()
-        self.correction_ = clone(self.correction).fit(X, residual, **fit_params)
-        reporter.line(
-            f"{type(self.correction_).__name__} fitted in "
-            f"{time.perf_counter() - start:.1f} s"
-        )
+        self.correction_ = fit_clone(self.correction, X, residual, fit_params, reporter)
         return self
 
     def predict(self, X):
@@ -193,19 +189,6 @@ class ResidualCorrectionRegressor(VersionedPickleMixin, RegressorMixin, BaseEsti
         check_is_fitted(self)
         first = np.asarray(self.estimator_.predict(X))
         return first + np.asarray(self.correction_.predict(X)).reshape(first.shape)
-
-    @property
-    def n_features_in_(self):
-        """Number of features seen during :meth:`fit` (numeric ``X`` only)."""
-        # An AttributeError, as scikit-learn's meta-estimators raise, keeps
-        # hasattr() False before fit and for molecule input.
-        try:
-            check_is_fitted(self)
-        except NotFittedError as error:
-            raise AttributeError(
-                f"{type(self).__name__} has no n_features_in_ before fit"
-            ) from error
-        return self.estimator_.n_features_in_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
