@@ -76,3 +76,16 @@ def add_element_shares_argument(parser):
     parser.add_argument(
         "--element-shares", choices=("spread", "count"), default="spread"
     )
+
+
+def add_scale_argument(parser):
+    """Add ``--J``: the largest scale index of the atom descriptors (the models'
+    default 2; the heat capacity's best is 3, RESULTS §5.0i).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+    """
+    parser.add_argument(
+        "--J", type=int, default=2, help="largest scale of the atom descriptors"
+    )

@@ -35,6 +35,7 @@ from sklearn.model_selection import PredefinedSplit
 
 from benchmarks.common.atom_kernel import (
     add_element_shares_argument,
+    add_scale_argument,
     add_widths_argument,
     print_candidates,
     width_set,
@@ -73,9 +74,7 @@ def main():
     )
     parser.add_argument("--alpha", type=float, help="skip the search: this ridge")
     parser.add_argument("--selection", default="farthest")
-    parser.add_argument(
-        "--J", type=int, default=2, help="largest scale of the atom descriptors"
-    )
+    add_scale_argument(parser)
     parser.add_argument("--n-jobs", type=int, default=-1, help="kernel threads")
     parser.add_argument("--score", type=Path, nargs="*", default=[])
     parser.add_argument("--save-model", help="prefix of the saved models (joblib)")

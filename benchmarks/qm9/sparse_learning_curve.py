@@ -13,6 +13,7 @@ linear and trilinear results on all of QM9 marked (U0 1.89 and 0.50 kcal/mol, Cv
 Usage: python -m benchmarks.qm9.sparse_learning_curve --data ../shared/data
     [--target U0] [--sizes 1000 2000 5000 10000 20000 50000 110000]
     [--representatives 12000] [--selection farthest] [--width 1] [--alpha 3.2e-5]
+    [--J 2]
     [--figure benchmarks/figures/qm9_sparse_learning_curve_U0.png]
 """
 
@@ -22,7 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common.atom_kernel import add_element_shares_argument
+from benchmarks.common.atom_kernel import (
+    add_element_shares_argument,
+    add_scale_argument,
+)
 from benchmarks.common.datasets import QM9_TARGETS
 from benchmarks.common.learning_curves import plot_learning_curves
 from skscatharm import SparseAtomKernelRidge, pack_molecules
@@ -45,6 +49,7 @@ def main():
         "--selection", default="farthest", choices=("farthest", "kmeans++", "random")
     )
     parser.add_argument("--n-jobs", type=int, default=-1, help="kernel threads")
+    add_scale_argument(parser)
     parser.add_argument("--figure", type=Path, help="default: by target")
     add_element_shares_argument(parser)
     args = parser.parse_args()
@@ -66,6 +71,7 @@ def main():
             n_representatives=args.representatives,
             width=args.width,
             alpha=args.alpha,
+            J=args.J,
             selection=args.selection,
             element_shares=args.element_shares,
             n_jobs=args.n_jobs,
@@ -79,7 +85,7 @@ def main():
     widths = ",".join(f"{w:g}" for w in args.width)
     label = (
         f"SparseAtomKernelRidge, M = {args.representatives} ({args.selection}),\n"
-        f"width {widths}, ridge {args.alpha:g}"
+        f"J {args.J}, width {widths}, ridge {args.alpha:g}"
     )
     plot_learning_curves(
         args.target,
