@@ -127,7 +127,7 @@ class ResidualCorrectionRegressor(
                 ) from error
             estimator = self.estimator
             predicted = estimator.predict(X)
-            how = "prefit, in-sample"
+            how = "prefit"
         elif self.cv is None:
             estimator = clone(self.estimator).fit(X, y, **fit_params)
             predicted = estimator.predict(X)
