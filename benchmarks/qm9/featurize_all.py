@@ -89,6 +89,25 @@ def load_features(features, rows=None):
     return np.array(np.load(features, mmap_mode="r")[: len(rows)]), rows
 
 
+def load_runs(features, rows=None):
+    """The features of one or more runs merged, each molecule once.
+
+    ``features`` are ``--out`` files (runs in different orders, or stopped at
+    different points), ``rows`` their rows files (``None``: each one's own); a
+    molecule done by several runs is read from the first that has it.
+    """
+    rows = [None] * len(features) if not rows else rows
+    if len(rows) != len(features):
+        raise ValueError(f"{len(features)} feature files but {len(rows)} rows files")
+    merged, merged_rows = [], np.empty(0, dtype=np.int64)
+    for path, path_rows in zip(features, rows, strict=True):
+        X, done = load_features(path, path_rows)
+        new = ~np.isin(done, merged_rows)
+        merged.append(X[new])
+        merged_rows = np.concatenate([merged_rows, done[new]])
+    return np.concatenate(merged), merged_rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))

@@ -1,8 +1,9 @@
 """Models on the scattering coefficients, on QM9's standard split, with what is featurized.
 
 Reads features that ``benchmarks.qm9.featurize_all`` wrote (``--features``, and the
-rows of ``qm9_all_but_1000.npz`` they belong to, ``--rows``): all of QM9, or the
-molecules of a run stopped part-way (with ``--order random`` every prefix of such a
+rows of ``qm9_all_but_1000.npz`` they belong to, ``--rows``, by default each file's
+own; several runs are merged, each molecule once): all of QM9, or the
+molecules of runs stopped part-way (with ``--order random`` every prefix of such a
 run is a random sample of each split). Among the featurized molecules the file's
 standard split is kept:
 
@@ -38,7 +39,7 @@ every candidate, the choice, the test MAE and RMSE and the fit's CPU time, and d
 the learning curves with the paper's results on all of QM9 marked (``--figure``).
 
 Usage: python -m benchmarks.qm9.split_coefficient_models --data ../shared/data
-    --features qm9_all.npy --rows qm9_all.rows.npy [--targets U0 Cv]
+    --features qm9_all.npy [more runs' .npy] [--rows ...] [--targets U0 Cv]
     [--models ridge bilinear trilinear] [--sizes 1000 10000 110000]
     [--figure-prefix benchmarks/figures/qm9_coefficient_learning_curve]
     [--save-model PREFIX] [--residual-of PREFIX]
@@ -60,7 +61,7 @@ from sklearn.preprocessing import StandardScaler
 
 from benchmarks.common.datasets import QM9_TARGETS
 from benchmarks.common.learning_curves import plot_learning_curves
-from benchmarks.qm9.featurize_all import load_features
+from benchmarks.qm9.featurize_all import load_runs
 from skscatharm import FactorizedBilinearRegressor, FactorizedMultilinearRegressor
 
 SPLITS = {"training": 0, "validation": 1, "test": 2}
@@ -167,8 +168,16 @@ def atom_model_residual(path, qm9, rows, y):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--features", type=Path, required=True)
-    parser.add_argument("--rows", type=Path, required=True)
+    parser.add_argument(
+        "--features",
+        type=Path,
+        nargs="+",
+        required=True,
+        help="one or more featurize_all outputs, merged (each molecule once)",
+    )
+    parser.add_argument(
+        "--rows", type=Path, nargs="*", help="their rows files (default: their own)"
+    )
     parser.add_argument(
         "--targets", nargs="+", default=["U0", "Cv"], choices=QM9_TARGETS
     )
@@ -210,7 +219,7 @@ def main():
     )
     args = parser.parse_args()
 
-    X, rows = load_features(args.features, args.rows)
+    X, rows = load_runs(args.features, args.rows)
     qm9 = np.load(args.data / "qm9_all_but_1000.npz")
     positions = split_rows(qm9["split"], rows)
     counts = {name: len(p) for name, p in positions.items()}
