@@ -13,6 +13,7 @@ map ``x = φ(ξ)`` of the node index, with weights ``φ'(ξ)``: the trapezoid ru
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 from math import ceil, pi, sqrt
 
 import numpy as np
@@ -135,6 +136,13 @@ class GradedAxis:
         return self.fine + (self.coarse - self.fine) * (1.0 + 0.5 * steps)
 
 
+#: Graded axes kept per process: a molecule needs one per axis, scale and degree
+#: group for its grids and again for its second-layer lattices, and the node search
+#: below evaluates the closed form many times.
+GRADED_AXIS_CACHE_SIZE = 1024
+
+
+@lru_cache(maxsize=GRADED_AXIS_CACHE_SIZE)
 def graded_axis(extent, spacing, margin, coarse, inner):
     """The graded axis over ``extent`` (Å) and its margins, or None if not coarser.
 
