@@ -39,8 +39,9 @@ from skscatharm.datasets import load_qm7_sample
 # -------------------------
 # The regressor is a ridge regression whose own penalty is chosen by
 # :class:`~sklearn.linear_model.RidgeCV` (an efficient leave-one-out search), so the
-# grid only has the transform's parameters. ``oversampling=2`` is the cheapest
-# sensible accuracy setting; ``n_jobs=-1`` featurizes on every core.
+# grid only has the transform's parameters. ``oversampling="coarse"`` is the
+# cheaper accuracy setting meant for regression; ``n_jobs=-1`` featurizes on every
+# core.
 
 X, y = load_qm7_sample(return_X_y=True)
 X, y = X[:80], y[:80]
@@ -55,7 +56,7 @@ pipeline = Pipeline(
         (
             "scattering",
             SolidHarmonicScattering(
-                oversampling=2.0, n_jobs=-1, memory=cache_folder, **largest
+                oversampling="coarse", n_jobs=-1, memory=cache_folder, **largest
             ),
         ),
         (

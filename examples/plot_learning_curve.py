@@ -29,7 +29,7 @@ from skscatharm.datasets import load_qm7_sample
 # --------------------------
 
 X, y = load_qm7_sample(return_X_y=True)
-features = SolidHarmonicScattering(oversampling=2.0, n_jobs=-1).fit_transform(X)
+features = SolidHarmonicScattering(oversampling="coarse", n_jobs=-1).fit_transform(X)
 print(f"{features.shape[0]} molecules, {features.shape[1]} coefficients each")
 
 # %%

@@ -37,7 +37,7 @@ print(f"{len(X)} QM9 molecules, Cv from {y.min():.1f} to {y.max():.1f} cal/mol/K
 
 elements = (1, 6, 7, 8, 9)
 composition = np.stack([(X[:, :, 0] == z).sum(axis=1) for z in elements], axis=1)
-features = SolidHarmonicScattering(oversampling=2.0, n_jobs=-1).fit_transform(X)
+features = SolidHarmonicScattering(oversampling="coarse", n_jobs=-1).fit_transform(X)
 
 
 def ridge():

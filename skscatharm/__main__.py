@@ -22,6 +22,7 @@ from sklearn.preprocessing import StandardScaler
 
 from . import AtomKernelRidgeCV, FactorizedBilinearRegressor, SolidHarmonicScattering
 from ._core.molecules import as_molecules
+from ._core.plan import OVERSAMPLING_PRESETS
 from .datasets import load_qm7_sample
 
 #: Molecules featurized by ``--quick``.
@@ -54,12 +55,12 @@ def _parser():
     )
     parser.add_argument(
         "--oversampling",
-        type=float,
-        default=2.0,
-        help="accuracy setting of the transform (default 2, the cheapest sensible "
-        "one for regression; 4, the transform's default, keeps every coefficient "
-        "within 1e-3 at a higher cost; benchmarks/README.md has the measured errors "
-        "and times)",
+        type=lambda value: value if value in OVERSAMPLING_PRESETS else float(value),
+        default="coarse",
+        help='accuracy setting of the transform (default "coarse": 2 points per width, '
+        'ample for regression; "auto", the transform\'s own default, keeps every '
+        "coefficient within 1e-3 at about 1.5 times the cost; a number is points per "
+        "width; benchmarks/RESULTS.md has the measured errors and times)",
     )
     parser.add_argument(
         "--n-jobs",
@@ -205,7 +206,7 @@ def save_plot(path, true, predicted, title):
 
 def run(
     n_molecules=None,
-    oversampling=2.0,
+    oversampling="coarse",
     n_jobs=-1,
     n_splits=5,
     plot="skscatharm_qm7.png",
@@ -217,7 +218,7 @@ def run(
     ----------
     n_molecules : int or None, default=None
         Use the first ``n_molecules`` of the 500; None for all.
-    oversampling : float, default=2.0
+    oversampling : float or {"auto", "coarse"}, default="coarse"
         Accuracy setting of :class:`~skscatharm.SolidHarmonicScattering`.
     n_jobs : int, default=-1
         Worker processes for the featurization (``n_jobs`` of
@@ -243,11 +244,9 @@ def run(
     """
     X, y = load_qm7_sample(return_X_y=True)
     X, y = X[:n_molecules], y[:n_molecules]
-    # The regression setting: oversampling 2 and a 1e-4 tail (errors up to ~1.5e-3,
-    # far below what the fit resolves) cost about a quarter of the default's time.
-    scattering = SolidHarmonicScattering(
-        oversampling=oversampling, tail_tolerance=1e-4, n_jobs=n_jobs
-    )
+    # The regression setting ("coarse": errors past the 1e-3 contract on some
+    # molecules, far below what the fit resolves) costs less than the default.
+    scattering = SolidHarmonicScattering(oversampling=oversampling, n_jobs=n_jobs)
     # One bilinear term, a firm penalty on it and a light one on the linear part:
     # the best converged fit of the settings tried on this sample (n_components 1-2,
     # alpha 1e-2 to 100, alpha_linear 1e-8 to 1e-2; benchmarks/RESULTS.md); L-BFGS
@@ -272,7 +271,7 @@ def run(
     seconds = time.perf_counter() - start
     print(
         f"{features.shape[1]} scattering coefficients per molecule in {seconds:.0f} s "
-        f"({len(X) / seconds:.2f} molecules/s, oversampling={oversampling:g}, "
+        f"({len(X) / seconds:.2f} molecules/s, oversampling={oversampling}, "
         f"n_jobs={n_jobs})"
     )
 

@@ -10,7 +10,12 @@ from ._core.backend import BACKENDS
 from ._core.channels import channel_weights, resolve_channels
 from ._core.dispatch import scattering_coefficients
 from ._core.molecules import as_molecules
-from ._core.plan import ScatteringPlan, oversampling_setting, wavelet_layout
+from ._core.plan import (
+    OVERSAMPLING_PRESETS,
+    ScatteringPlan,
+    oversampling_setting,
+    wavelet_layout,
+)
 from ._parameters import N_JOBS_CONSTRAINT, WAVELET_CONSTRAINTS
 from ._persistence import VersionedPickleMixin
 
@@ -51,7 +56,7 @@ class SolidHarmonicScattering(VersionedPickleMixin, TransformerMixin, BaseEstima
         transformer is to be saved), or a pair ``(name, mapping_or_callable)``.
     sigma_0 : float or None, default=None
         Width (Å) of the finest wavelet; ``None`` means ``sigma``.
-    oversampling : float or "auto", default="auto"
+    oversampling : float or {"auto", "coarse"}, default="auto"
         The accuracy setting: grid points per width of each first-layer field (the
         second-layer lattices use half as many, and at least 2). ``"auto"``, the
         setting that keeps every coefficient within 1e-3 relative of its converged
@@ -59,13 +64,14 @@ class SolidHarmonicScattering(VersionedPickleMixin, TransformerMixin, BaseEstima
         have cone-shaped kinks at the critical points of the smoothed density
         (their aliasing swings with where the kinks fall on the grid), and 3.2 for
         degree 3, over the atoms; 1.5 in the margins of the first-layer grids, where
-        every field is smooth (graded grids). A number
-        samples every degree at that rate: errors fall like ``oversampling**-4``
-        (not smoothly at odd degrees) and the cost grows like
-        ``oversampling**3``. Smaller values, such as the 2 of the main job, are
-        faster and accurate enough for regression, but not within the contract;
-        larger ones are more accurate. The errors and timings measured at each
-        setting are in ``benchmarks/README.md``.
+        every field is smooth (graded grids). ``"coarse"`` trades that contract for
+        speed: 2 points per width for every field, on uniform grids (the same as
+        ``oversampling=2``), at about two thirds of the cost; the odd degrees'
+        kinks then alias past 1e-3 on some molecules, errors that are small beside
+        those of a regression on the coefficients. A number samples every degree at
+        that rate: errors fall like ``oversampling**-4`` (not smoothly at odd
+        degrees) and the cost grows like ``oversampling**3``. The errors and
+        timings measured at each setting are in ``benchmarks/RESULTS.md``.
     tail_tolerance : float, default=1e-4
         Fraction of each integral allowed to fall outside the sampled box; boxes
         grow like ``sqrt(log(1 / tail_tolerance))``.
@@ -176,7 +182,10 @@ class SolidHarmonicScattering(VersionedPickleMixin, TransformerMixin, BaseEstima
         **WAVELET_CONSTRAINTS,
         "Q": ["array-like"],
         "max_order": [Interval(Integral, 0, 2, closed="both")],
-        "oversampling": [Interval(Real, 1, None, closed="left"), StrOptions({"auto"})],
+        "oversampling": [
+            Interval(Real, 1, None, closed="left"),
+            StrOptions(set(OVERSAMPLING_PRESETS)),
+        ],
         "tail_tolerance": [Interval(Real, 0, 1e-2, closed="neither")],
         "backend": [StrOptions(set(BACKENDS))],
         "dtype": [StrOptions({"float32", "float64"})],

@@ -67,10 +67,10 @@ def test_default_accuracy_against_converged_setting(dataset, request):
 
 
 @pytest.mark.slow
-def test_odd_degree_aliasing_breaks_oversampling_2_not_the_default(qm7):
+def test_odd_degree_aliasing_breaks_coarse_not_the_default(qm7):
     """Methane with L = 2 against the brute force: the kinks of |U1[l=1]| at the
     carbon (a zero of the smoothed density's gradient) alias into the coefficients
-    at 2 points per width, past the contract; the default holds it."""
+    at 2 points per width ("coarse"), past the contract; the default holds it."""
     Z, R = _smallest(qm7)
     sigma, J, L = 0.75, 1, 2
     reference = reference_coefficients(
@@ -83,4 +83,4 @@ def test_odd_degree_aliasing_breaks_oversampling_2_not_the_default(qm7):
         return np.abs(transform.fit_transform([(Z, R)])[0] / reference - 1).max()
 
     assert worst_error() <= 1e-3
-    assert worst_error(oversampling=2.0) > 1e-3
+    assert worst_error(oversampling="coarse") > 1e-3

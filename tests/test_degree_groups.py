@@ -86,3 +86,18 @@ def test_auto_is_validated():
         SolidHarmonicScattering(oversampling="fast").fit(
             [(np.array([1]), np.zeros((1, 3)))]
         )
+
+
+def test_coarse_is_every_degree_at_two_points_per_width(molecules):
+    """oversampling="coarse" names the uniform 2-point setting: the same plan and
+    coefficients as oversampling=2, on grids smaller than "auto"'s."""
+    coarse = SolidHarmonicScattering(L=2, oversampling="coarse", **PARAMS)
+    two = SolidHarmonicScattering(L=2, oversampling=2.0, **PARAMS)
+    assert coarse._plan() == two._plan()
+    np.testing.assert_array_equal(
+        coarse.fit_transform(molecules), two.fit_transform(molecules)
+    )
+    plan, auto = coarse._plan(), SolidHarmonicScattering(L=2, **PARAMS)._plan()
+    for j in range(plan.J + 1):
+        spacing = plan.first_layer_grid(j)[0]
+        assert all(spacing > auto.first_layer_grid(j, g)[0] for g in auto.degree_groups)

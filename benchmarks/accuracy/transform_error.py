@@ -11,11 +11,11 @@ the fully independent brute-force FFT computation is ``tests/test_accuracy.py``.
 The aliasing of the moduli's kinks swings with where the grid falls among the
 atoms, so with ``--phases K`` each setting is also run at ``K - 1`` other grid
 phases and its worst is kept: for ``"auto"``, the fine interior of the graded grids
-widened by 1 to 1.2 field widths; for a number, the margins scaled (through the
+widened by 1 to 1.2 field widths; for a number or ``"coarse"``, the margins scaled (through the
 tail tolerance, down to a third of it), which moves the uniform grid's origin.
 
 Usage: python -m benchmarks.accuracy.transform_error --data ../shared/data [--n 8]
-    [--oversampling auto 2 2.5 3] [--tail-tolerance 1e-4] [--params '{"L": 2}']
+    [--oversampling auto coarse 2.5 3] [--tail-tolerance 1e-4] [--params '{"L": 2}']
     [--phases 3]
 """
 
@@ -29,7 +29,7 @@ import numpy as np
 
 from skscatharm import SolidHarmonicScattering, pack_molecules
 from skscatharm._core import plan as plan_module
-from skscatharm._core.plan import wavelet_layout
+from skscatharm._core.plan import OVERSAMPLING_PRESETS, wavelet_layout
 
 CONTRACT = 1e-3
 
@@ -78,10 +78,10 @@ def main():
     parser.add_argument("--n", type=int, default=8, help="molecules per data set")
     parser.add_argument(
         "--oversampling",
-        type=lambda value: value if value == "auto" else float(value),
+        type=lambda value: value if value in OVERSAMPLING_PRESETS else float(value),
         nargs="+",
         default=["auto", 4.0],
-        help='settings to compare (numbers, or "auto")',
+        help='settings to compare (numbers, or the presets "auto" and "coarse")',
     )
     parser.add_argument("--reference-oversampling", type=float, default=8.0)
     parser.add_argument(

@@ -28,6 +28,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from skscatharm import SolidHarmonicScattering, pack_molecules
+from skscatharm._core.plan import OVERSAMPLING_PRESETS
 from skscatharm.datasets import load_qm7_sample, load_qm9_sample
 
 #: Stage -> the functions whose time it owns (matched on ``file:function``).
@@ -74,9 +75,9 @@ def main():
     parser.add_argument("--data", type=Path, help="use the shared data files")
     parser.add_argument(
         "--oversampling",
-        type=lambda value: value if value == "auto" else float(value),
+        type=lambda value: value if value in OVERSAMPLING_PRESETS else float(value),
         default="auto",
-        help='the transformer\'s oversampling (a number, or "auto")',
+        help="the transformer's oversampling (a number, or a preset)",
     )
     parser.add_argument("--extra-params", type=json.loads, default={})
     args = parser.parse_args()

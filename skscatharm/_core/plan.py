@@ -55,14 +55,32 @@ AUTO_MARGIN_OVERSAMPLING = 1.5
 GRADED_INTERIOR_WIDTHS = 1.0
 
 
+#: ``oversampling="coarse"``: every degree at this many points per width, on
+#: uniform grids (at 2 points per width the margins are too narrow to grade). About
+#: two thirds of the cost of ``"auto"``, and outside the accuracy contract: the
+#: kinks of the odd-degree moduli alias more on the coarser grid (the errors
+#: measured are in benchmarks/RESULTS.md §1).
+COARSE_OVERSAMPLING = 2.0
+
+#: The presets of the ``oversampling`` parameter.
+OVERSAMPLING_PRESETS = ("auto", "coarse")
+
+
 def oversampling_setting(oversampling):
-    """Plan fields for the ``oversampling`` parameter (a number, or ``"auto"``)."""
+    """Plan fields for the ``oversampling`` parameter (a number, or a preset).
+
+    Presets (:data:`OVERSAMPLING_PRESETS`): ``"auto"`` holds the accuracy contract
+    at the least cost measured; ``"coarse"`` trades it for speed. A number samples
+    every degree at that rate on uniform grids.
+    """
     if isinstance(oversampling, str) and oversampling == "auto":
         return {
             "oversampling": AUTO_OVERSAMPLING,
             "degree_oversampling": AUTO_DEGREE_OVERSAMPLING,
             "margin_oversampling": AUTO_MARGIN_OVERSAMPLING,
         }
+    if isinstance(oversampling, str) and oversampling == "coarse":
+        oversampling = COARSE_OVERSAMPLING
     return {
         "oversampling": float(oversampling),
         "degree_oversampling": (),
