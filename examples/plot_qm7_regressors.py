@@ -44,8 +44,8 @@ from skscatharm.datasets import load_qm7_sample
 # density channels (all electrons, valence, core), ``J=2``, ``L=3`` and
 # ``Q=(0.5, 1, 2, 3)``: 300 coefficients. ``oversampling="coarse"`` is the cheaper
 # accuracy setting meant for regression: it gives up the default's guarantee of
-# every coefficient within 1e-3 of its converged value (the odd degrees err by a
-# few 1e-3 on some molecules), which no fit on these coefficients resolves.
+# every coefficient within 1e-3 of its converged value (some second-order
+# coefficients err by up to a few 1e-3), which no fit on them resolves.
 
 X, y = load_qm7_sample(return_X_y=True)
 start = time.perf_counter()

@@ -71,9 +71,13 @@ def main():
         ("skscatharm default (oversampling 'auto'), 1 process", {"n_jobs": 1}),
         ("skscatharm default, n_jobs=2", {"n_jobs": 2}),
         (
-            "skscatharm oversampling 2 (regression setting, errors up to ~1.5e-3), "
-            "n_jobs=2",
-            {"n_jobs": 2, "oversampling": 2.0},
+            "skscatharm oversampling 'coarse' (regression setting, outside the "
+            "contract), 1 process",
+            {"n_jobs": 1, "oversampling": "coarse"},
+        ),
+        (
+            "skscatharm oversampling 'coarse', n_jobs=2",
+            {"n_jobs": 2, "oversampling": "coarse"},
         ),
     ]:
         rate, features = throughput(X7, **params)
