@@ -59,8 +59,8 @@ def _parser():
         default="coarse",
         help='accuracy setting of the transform (default "coarse": 2 points per width, '
         'ample for regression; "auto", the transform\'s own default, keeps every '
-        "coefficient within 1e-3 at about 1.5 times the cost; a number is points per "
-        "width; benchmarks/RESULTS.md has the measured errors and times)",
+        "coefficient within 1e-3 at more cost; a number is points per width; "
+        "benchmarks/RESULTS.md has the measured errors and times)",
     )
     parser.add_argument(
         "--n-jobs",

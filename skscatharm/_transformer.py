@@ -66,9 +66,9 @@ class SolidHarmonicScattering(VersionedPickleMixin, TransformerMixin, BaseEstima
         degree 3, over the atoms; 1.5 in the margins of the first-layer grids, where
         every field is smooth (graded grids). ``"coarse"`` trades that contract for
         speed: 2 points per width for every field, on uniform grids (the same as
-        ``oversampling=2``), at about two thirds of the cost; the odd degrees'
-        kinks then alias past 1e-3 on some molecules, errors that are small beside
-        those of a regression on the coefficients. A number samples every degree at
+        ``oversampling=2``) and at less cost; the odd degrees' kinks then alias
+        past 1e-3 on some molecules, errors that are small beside those of a
+        regression on the coefficients. A number samples every degree at
         that rate: errors fall like ``oversampling**-4`` (not smoothly at odd
         degrees) and the cost grows like ``oversampling**3``. The errors and
         timings measured at each setting are in ``benchmarks/RESULTS.md``.

@@ -56,10 +56,10 @@ GRADED_INTERIOR_WIDTHS = 1.0
 
 
 #: ``oversampling="coarse"``: every degree at this many points per width, on
-#: uniform grids (at 2 points per width the margins are too narrow to grade). About
-#: two thirds of the cost of ``"auto"``, and outside the accuracy contract: the
-#: kinks of the odd-degree moduli alias more on the coarser grid (the errors
-#: measured are in benchmarks/RESULTS.md §1).
+#: uniform grids (at 2 points per width the margins are too narrow to grade).
+#: Cheaper than ``"auto"``, and outside the accuracy contract: the kinks of the
+#: odd-degree moduli alias more on the coarser grid (the errors and timings measured
+#: are in benchmarks/RESULTS.md §1 and §2).
 COARSE_OVERSAMPLING = 2.0
 
 #: The presets of the ``oversampling`` parameter.
