@@ -22,7 +22,7 @@ from sklearn.preprocessing import StandardScaler
 
 from . import AtomKernelRidgeCV, FactorizedBilinearRegressor, SolidHarmonicScattering
 from ._core.molecules import as_molecules
-from ._core.plan import OVERSAMPLING_PRESETS
+from ._core.plan import parse_oversampling
 from .datasets import load_qm7_sample
 
 #: Molecules featurized by ``--quick``.
@@ -55,7 +55,7 @@ def _parser():
     )
     parser.add_argument(
         "--oversampling",
-        type=lambda value: value if value in OVERSAMPLING_PRESETS else float(value),
+        type=parse_oversampling,
         default="coarse",
         help='accuracy setting of the transform (default "coarse": 2 points per width, '
         'ample for regression; "auto", the transform\'s own default, keeps every '

@@ -29,7 +29,7 @@ import numpy as np
 
 from skscatharm import SolidHarmonicScattering, pack_molecules
 from skscatharm._core import plan as plan_module
-from skscatharm._core.plan import OVERSAMPLING_PRESETS, wavelet_layout
+from skscatharm._core.plan import parse_oversampling, wavelet_layout
 
 CONTRACT = 1e-3
 
@@ -78,7 +78,7 @@ def main():
     parser.add_argument("--n", type=int, default=8, help="molecules per data set")
     parser.add_argument(
         "--oversampling",
-        type=lambda value: value if value in OVERSAMPLING_PRESETS else float(value),
+        type=parse_oversampling,
         nargs="+",
         default=["auto", 4.0],
         help='settings to compare (numbers, or the presets "auto" and "coarse")',

@@ -28,7 +28,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from skscatharm import SolidHarmonicScattering, pack_molecules
-from skscatharm._core.plan import OVERSAMPLING_PRESETS
+from skscatharm._core.plan import parse_oversampling
 from skscatharm.datasets import load_qm7_sample, load_qm9_sample
 
 #: Stage -> the functions whose time it owns (matched on ``file:function``).
@@ -75,7 +75,7 @@ def main():
     parser.add_argument("--data", type=Path, help="use the shared data files")
     parser.add_argument(
         "--oversampling",
-        type=lambda value: value if value in OVERSAMPLING_PRESETS else float(value),
+        type=parse_oversampling,
         default="auto",
         help="the transformer's oversampling (a number, or a preset)",
     )

@@ -66,6 +66,11 @@ COARSE_OVERSAMPLING = 2.0
 OVERSAMPLING_PRESETS = ("auto", "coarse")
 
 
+def parse_oversampling(text):
+    """An ``oversampling`` value from a command line: a preset's name, or a number."""
+    return text if text in OVERSAMPLING_PRESETS else float(text)
+
+
 def oversampling_setting(oversampling):
     """Plan fields for the ``oversampling`` parameter (a number, or a preset).
 
