@@ -95,7 +95,9 @@ class SolidHarmonicScattering(VersionedPickleMixin, TransformerMixin, BaseEstima
         with joblib's convention: ``None`` is 1 unless inside a
         :func:`joblib.parallel_config` context (whose ``n_jobs`` and backend are
         then used), ``-1`` is all cores. Ignored on a GPU, which one process
-        drives. The coefficients do not depend on it.
+        drives. In one process, molecules are computed by threads, as many as
+        the cores free at the time (a single molecule: its BLAS and FFT threads).
+        The coefficients do not depend on it.
     memory : str, joblib.Memory or None, default=None
         Folder (or ``joblib.Memory``) where the coefficients of each molecule are
         kept, under a key made of its atoms, positions and channel weights and of

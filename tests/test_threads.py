@@ -1,7 +1,11 @@
 """The in-process thread budget: free cores only, within any BLAS limit in force."""
 
+import threading
+import time
+
 import numpy as np
-from threadpoolctl import threadpool_limits
+import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from skscatharm import SolidHarmonicScattering
 from skscatharm._core import dispatch, threads
@@ -53,3 +57,64 @@ def test_transform_runs_its_ffts_on_the_budget(monkeypatch, qm7):
     values = SolidHarmonicScattering(**params).fit_transform(qm7[0][:2])
     assert seen[-1] == 1
     assert np.isfinite(values).all()
+
+
+def test_molecules_of_one_process_run_in_threads_one_blas_thread_each(monkeypatch, qm7):
+    """With free cores, batches run at once in threads; the values do not change."""
+    params = dict(J=1, L=1, Q=(1.0, 2.0), oversampling=2.0, n_jobs=1)
+    X = qm7[0][:5]
+    monkeypatch.setattr(dispatch, "thread_budget", lambda: 1)
+    serial = SolidHarmonicScattering(**params).fit_transform(X)
+
+    # The first two batches meet at a barrier: if they did not run at once, the
+    # wait would time out and the transform fail.
+    meeting = threading.Barrier(2, timeout=30)
+    blas_threads, original = [], dispatch.scatter_batch
+
+    def meeting_batch(*args, **kwargs):
+        blas_threads.append(
+            max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+        )
+        if len(blas_threads) <= 2:
+            meeting.wait()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(dispatch, "scatter_batch", meeting_batch)
+    monkeypatch.setattr(dispatch, "thread_budget", lambda: 2)
+    threaded = SolidHarmonicScattering(**params).fit_transform(X)
+    assert len(blas_threads) == len(X) and set(blas_threads) == {1}
+    np.testing.assert_array_equal(threaded, serial)
+
+
+def test_an_error_in_a_thread_stops_the_run_and_reaches_the_caller(monkeypatch, qm7):
+    params = dict(J=1, L=1, Q=(1.0, 2.0), oversampling=2.0, n_jobs=1)
+    X = qm7[0][:12]
+    calls, original = [], dispatch.scatter_batch
+
+    def failing_batch(*args, **kwargs):
+        calls.append(None)
+        if len(calls) == 1:
+            raise RuntimeError("the first batch fails")
+        time.sleep(0.05)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(dispatch, "scatter_batch", failing_batch)
+    monkeypatch.setattr(dispatch, "thread_budget", lambda: 2)
+    with pytest.raises(RuntimeError, match="the first batch fails"):
+        SolidHarmonicScattering(**params).fit_transform(X)
+    # The batches not started when the error came back were cancelled.
+    assert len(calls) < len(X)
+
+
+def test_a_single_molecule_keeps_its_blas_and_fft_threads(monkeypatch, qm7):
+    seen, original = [], dispatch.get_backend
+
+    def spy(name, workers=None):
+        seen.append(workers)
+        return original(name, workers=workers)
+
+    monkeypatch.setattr(dispatch, "get_backend", spy)
+    monkeypatch.setattr(dispatch, "thread_budget", lambda: 2)
+    params = dict(J=1, L=1, Q=(1.0, 2.0), oversampling=2.0, n_jobs=1)
+    SolidHarmonicScattering(**params).fit_transform(qm7[0][:1])
+    assert seen[-1] == 2

@@ -7,6 +7,7 @@ batches, spread the batches over processes (joblib), and store what was computed
 """
 
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import ExitStack
 
 import numpy as np
@@ -141,6 +142,29 @@ def _scatter_halving(backend, plan, dtype, batches, payload):
         )
 
 
+def _scatter_in_threads(backend_name, plan, dtype, batches, payload, threads, context):
+    """Batches computed by ``threads`` threads of this process, as they finish.
+
+    Yields ``(indices, (B, C, F) array)`` like :func:`_scatter_halving`. The pool
+    is shut down when ``context`` closes (a run that stops early, on an error or
+    an interrupt, cancels the batches not started).
+    """
+    pool = context.enter_context(ThreadPoolExecutor(max_workers=threads))
+    backend = get_backend(backend_name, workers=1)
+    futures = [
+        pool.submit(_scatter_one, backend, plan, dtype, indices, molecules)
+        for indices, molecules in zip(batches, payload, strict=True)
+    ]
+    context.callback(lambda: [future.cancel() for future in futures])
+    for future in as_completed(futures):
+        yield future.result()
+
+
+def _scatter_one(backend, plan, dtype, indices, molecules):
+    """One CPU batch: ``(indices, (B, C, F) array)``."""
+    return next(_scatter_halving(backend, plan, dtype, [indices], [molecules]))
+
+
 def scatter_molecules(
     plan,
     positions,
@@ -194,11 +218,21 @@ def scatter_molecules(
     with progress_bar(len(positions), "scattering", verbose > 0) as advance:
         with ExitStack() as context:
             if n_jobs == 1:
-                # In this process: BLAS and FFT threads only on the cores free now.
                 threads = thread_budget()
-                context.enter_context(threadpool_limits(threads))
-                serial = get_backend(backend_name, workers=threads)
-                done = _scatter_halving(serial, plan, dtype, batches, payload)
+                if backend_name == "numpy" and threads > 1 and len(batches) > 1:
+                    # In this process, one batch per free core: threads over
+                    # batches, each with one BLAS and FFT thread (NumPy, BLAS and
+                    # the FFT release the GIL in their loops).
+                    context.enter_context(threadpool_limits(1))
+                    done = _scatter_in_threads(
+                        backend_name, plan, dtype, batches, payload, threads, context
+                    )
+                else:
+                    # One batch (or no free core): BLAS and FFT threads only on
+                    # the cores free now.
+                    context.enter_context(threadpool_limits(threads))
+                    serial = get_backend(backend_name, workers=threads)
+                    done = _scatter_halving(serial, plan, dtype, batches, payload)
             else:
                 # Several chunks per process keep the load balanced, and chunks of
                 # a few batches report (progress bar) and store (memory=) often;
