@@ -35,6 +35,16 @@ def test_budget_leaves_the_cores_other_processes_hold(monkeypatch):
         assert threads.thread_budget() == 8
 
 
+def test_a_task_runnable_for_one_reading_does_not_cost_a_core(monkeypatch):
+    monkeypatch.setattr(threads, "usable_cpus", lambda: 4)
+    readings = iter([3, 1, 2, 3, 2, 2, None, None, None])
+    monkeypatch.setattr(threads, "runnable_tasks", lambda: next(readings))
+    with threadpool_limits(limits=8):
+        assert threads.thread_budget() == 4  # a spike: 3, then 1 (this one alone)
+        assert threads.thread_budget() == 3  # another process at every reading
+        assert threads.thread_budget() == 4  # nothing known: every core
+
+
 def test_budget_never_exceeds_a_blas_limit(monkeypatch):
     monkeypatch.setattr(threads, "usable_cpus", lambda: 8)
     monkeypatch.setattr(threads, "runnable_tasks", lambda: 1)
