@@ -52,8 +52,16 @@ def test_budget_never_exceeds_a_blas_limit(monkeypatch):
         assert threads.thread_budget() == 3
 
 
-def test_transform_runs_its_ffts_on_the_budget(monkeypatch, qm7):
-    """The in-process path hands the budget to the FFT and holds BLAS to it."""
+@pytest.mark.parametrize(
+    ("budget", "n_molecules", "fft_workers"),
+    [(1, 2, 1), (2, 1, 2), (2, 3, 1)],
+    ids=["no free core", "one molecule", "molecules in threads"],
+)
+def test_transform_gives_the_budget_to_the_fft_of_a_lone_batch(
+    monkeypatch, qm7, budget, n_molecules, fft_workers
+):
+    """One batch gets the budget's FFT (and BLAS) threads; threads over several
+    batches get one each."""
     seen = []
     original = dispatch.get_backend
 
@@ -62,10 +70,10 @@ def test_transform_runs_its_ffts_on_the_budget(monkeypatch, qm7):
         return original(name, workers=workers)
 
     monkeypatch.setattr(dispatch, "get_backend", spy)
-    monkeypatch.setattr(dispatch, "thread_budget", lambda: 1)
+    monkeypatch.setattr(dispatch, "thread_budget", lambda: budget)
     params = dict(J=1, L=1, Q=(1.0, 2.0), oversampling=2.0, n_jobs=1)
-    values = SolidHarmonicScattering(**params).fit_transform(qm7[0][:2])
-    assert seen[-1] == 1
+    values = SolidHarmonicScattering(**params).fit_transform(qm7[0][:n_molecules])
+    assert seen[-1] == fft_workers
     assert np.isfinite(values).all()
 
 
@@ -114,17 +122,3 @@ def test_an_error_in_a_thread_stops_the_run_and_reaches_the_caller(monkeypatch, 
         SolidHarmonicScattering(**params).fit_transform(X)
     # The batches not started when the error came back were cancelled.
     assert len(calls) < len(X)
-
-
-def test_a_single_molecule_keeps_its_blas_and_fft_threads(monkeypatch, qm7):
-    seen, original = [], dispatch.get_backend
-
-    def spy(name, workers=None):
-        seen.append(workers)
-        return original(name, workers=workers)
-
-    monkeypatch.setattr(dispatch, "get_backend", spy)
-    monkeypatch.setattr(dispatch, "thread_budget", lambda: 2)
-    params = dict(J=1, L=1, Q=(1.0, 2.0), oversampling=2.0, n_jobs=1)
-    SolidHarmonicScattering(**params).fit_transform(qm7[0][:1])
-    assert seen[-1] == 2
