@@ -71,7 +71,7 @@ def test_transform_gives_the_budget_to_the_fft_of_a_lone_batch(
 
     monkeypatch.setattr(dispatch, "get_backend", spy)
     monkeypatch.setattr(dispatch, "thread_budget", lambda: budget)
-    params = dict(J=1, L=1, Q=(1.0, 2.0), oversampling=2.0, n_jobs=1)
+    params = dict(J=1, L=1, Q=(1.0, 2.0), oversampling=2.0, n_jobs=1, backend="numpy")
     values = SolidHarmonicScattering(**params).fit_transform(qm7[0][:n_molecules])
     assert seen[-1] == fft_workers
     assert np.isfinite(values).all()
@@ -79,7 +79,7 @@ def test_transform_gives_the_budget_to_the_fft_of_a_lone_batch(
 
 def test_molecules_of_one_process_run_in_threads_one_blas_thread_each(monkeypatch, qm7):
     """With free cores, batches run at once in threads; the values do not change."""
-    params = dict(J=1, L=1, Q=(1.0, 2.0), oversampling=2.0, n_jobs=1)
+    params = dict(J=1, L=1, Q=(1.0, 2.0), oversampling=2.0, n_jobs=1, backend="numpy")
     X = qm7[0][:5]
     monkeypatch.setattr(dispatch, "thread_budget", lambda: 1)
     serial = SolidHarmonicScattering(**params).fit_transform(X)
@@ -105,7 +105,7 @@ def test_molecules_of_one_process_run_in_threads_one_blas_thread_each(monkeypatc
 
 
 def test_an_error_in_a_thread_stops_the_run_and_reaches_the_caller(monkeypatch, qm7):
-    params = dict(J=1, L=1, Q=(1.0, 2.0), oversampling=2.0, n_jobs=1)
+    params = dict(J=1, L=1, Q=(1.0, 2.0), oversampling=2.0, n_jobs=1, backend="numpy")
     X = qm7[0][:12]
     calls, original = [], dispatch.scatter_batch
 
