@@ -2,6 +2,7 @@
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -122,3 +123,31 @@ def test_an_error_in_a_thread_stops_the_run_and_reaches_the_caller(monkeypatch, 
         SolidHarmonicScattering(**params).fit_transform(X)
     # The batches not started when the error came back were cancelled.
     assert len(calls) < len(X)
+
+
+def test_threads_hold_a_few_batches_ahead_not_the_whole_run(monkeypatch, qm7):
+    """A large run keeps few results in memory: submission follows completion."""
+    outstanding, peak = [0], [0]
+    lock = threading.Lock()
+
+    class CountingPool(ThreadPoolExecutor):
+        def submit(self, *args, **kwargs):
+            with lock:
+                outstanding[0] += 1
+                peak[0] = max(peak[0], outstanding[0])
+            future = super().submit(*args, **kwargs)
+
+            def finished(_):
+                with lock:
+                    outstanding[0] -= 1
+
+            future.add_done_callback(finished)
+            return future
+
+    monkeypatch.setattr(dispatch, "ThreadPoolExecutor", CountingPool)
+    monkeypatch.setattr(dispatch, "thread_budget", lambda: 2)
+    params = dict(J=1, L=1, Q=(1.0, 2.0), oversampling=2.0, n_jobs=1, backend="numpy")
+    X = qm7[0][:12]
+    SolidHarmonicScattering(**params).fit_transform(X)
+    assert outstanding[0] == 0
+    assert peak[0] <= dispatch.BATCHES_IN_FLIGHT_PER_THREAD * 2 < len(X)

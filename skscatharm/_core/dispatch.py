@@ -7,8 +7,9 @@ batches, spread the batches over processes (joblib), and store what was computed
 """
 
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import ExitStack
+from itertools import islice
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
@@ -31,6 +32,9 @@ GPU_BATCH_BYTES = 2 * 1024**3
 
 #: Most batches one worker task computes before its results come back.
 CHUNK_BATCHES = 8
+
+#: Batches submitted ahead per thread when one process computes them in threads.
+BATCHES_IN_FLIGHT_PER_THREAD = 2
 
 
 def batch_size_for(batch_size, backend_name, plan, sizes, n_atoms, n_channels, dtype):
@@ -145,19 +149,31 @@ def _scatter_halving(backend, plan, dtype, batches, payload):
 def _scatter_in_threads(backend_name, plan, dtype, batches, payload, threads, context):
     """Batches computed by ``threads`` threads of this process, as they finish.
 
-    Yields ``(indices, (B, C, F) array)`` like :func:`_scatter_halving`. The pool
+    Yields ``(indices, (B, C, F) array)`` like :func:`_scatter_halving`. At most
+    :data:`BATCHES_IN_FLIGHT_PER_THREAD` batches per thread are submitted ahead,
+    so that a large run holds a few results at a time, not all of them. The pool
     is shut down when ``context`` closes (a run that stops early, on an error or
     an interrupt, cancels the batches not started).
     """
     pool = context.enter_context(ThreadPoolExecutor(max_workers=threads))
     backend = get_backend(backend_name, workers=1)
-    futures = [
-        pool.submit(_scatter_one, backend, plan, dtype, indices, molecules)
-        for indices, molecules in zip(batches, payload, strict=True)
-    ]
-    context.callback(lambda: [future.cancel() for future in futures])
-    for future in as_completed(futures):
-        yield future.result()
+    waiting = zip(batches, payload, strict=True)
+    running = set()
+
+    def submit(count):
+        for indices, molecules in islice(waiting, count):
+            running.add(
+                pool.submit(_scatter_one, backend, plan, dtype, indices, molecules)
+            )
+
+    context.callback(lambda: [future.cancel() for future in running])
+    submit(BATCHES_IN_FLIGHT_PER_THREAD * threads)
+    while running:
+        finished, _ = wait(running, return_when=FIRST_COMPLETED)
+        running.difference_update(finished)
+        submit(len(finished))
+        for future in finished:
+            yield future.result()
 
 
 def _scatter_one(backend, plan, dtype, indices, molecules):
