@@ -11,6 +11,10 @@ from threadpoolctl import threadpool_info, threadpool_limits
 from skscatharm import SolidHarmonicScattering
 from skscatharm._core import dispatch, threads
 
+#: A cheap transform in this process on the NumPy backend, whose batches go to
+#: threads (under --strict-backend, "auto" is the GPU stand-in, one thread).
+IN_PROCESS = dict(J=1, L=1, Q=(1.0, 2.0), oversampling=2.0, n_jobs=1, backend="numpy")
+
 
 def test_runnable_tasks_reads_the_running_field(tmp_path):
     loadavg = tmp_path / "loadavg"
@@ -72,18 +76,16 @@ def test_transform_gives_the_budget_to_the_fft_of_a_lone_batch(
 
     monkeypatch.setattr(dispatch, "get_backend", spy)
     monkeypatch.setattr(dispatch, "thread_budget", lambda: budget)
-    params = dict(J=1, L=1, Q=(1.0, 2.0), oversampling=2.0, n_jobs=1, backend="numpy")
-    values = SolidHarmonicScattering(**params).fit_transform(qm7[0][:n_molecules])
+    values = SolidHarmonicScattering(**IN_PROCESS).fit_transform(qm7[0][:n_molecules])
     assert seen[-1] == fft_workers
     assert np.isfinite(values).all()
 
 
 def test_molecules_of_one_process_run_in_threads_one_blas_thread_each(monkeypatch, qm7):
     """With free cores, batches run at once in threads; the values do not change."""
-    params = dict(J=1, L=1, Q=(1.0, 2.0), oversampling=2.0, n_jobs=1, backend="numpy")
     X = qm7[0][:5]
     monkeypatch.setattr(dispatch, "thread_budget", lambda: 1)
-    serial = SolidHarmonicScattering(**params).fit_transform(X)
+    serial = SolidHarmonicScattering(**IN_PROCESS).fit_transform(X)
 
     # The first two batches meet at a barrier: if they did not run at once, the
     # wait would time out and the transform fail.
@@ -100,13 +102,12 @@ def test_molecules_of_one_process_run_in_threads_one_blas_thread_each(monkeypatc
 
     monkeypatch.setattr(dispatch, "scatter_batch", meeting_batch)
     monkeypatch.setattr(dispatch, "thread_budget", lambda: 2)
-    threaded = SolidHarmonicScattering(**params).fit_transform(X)
+    threaded = SolidHarmonicScattering(**IN_PROCESS).fit_transform(X)
     assert len(blas_threads) == len(X) and set(blas_threads) == {1}
     np.testing.assert_array_equal(threaded, serial)
 
 
 def test_an_error_in_a_thread_stops_the_run_and_reaches_the_caller(monkeypatch, qm7):
-    params = dict(J=1, L=1, Q=(1.0, 2.0), oversampling=2.0, n_jobs=1, backend="numpy")
     X = qm7[0][:12]
     calls, original = [], dispatch.scatter_batch
 
@@ -120,7 +121,7 @@ def test_an_error_in_a_thread_stops_the_run_and_reaches_the_caller(monkeypatch, 
     monkeypatch.setattr(dispatch, "scatter_batch", failing_batch)
     monkeypatch.setattr(dispatch, "thread_budget", lambda: 2)
     with pytest.raises(RuntimeError, match="the first batch fails"):
-        SolidHarmonicScattering(**params).fit_transform(X)
+        SolidHarmonicScattering(**IN_PROCESS).fit_transform(X)
     # The batches not started when the error came back were cancelled.
     assert len(calls) < len(X)
 
@@ -146,8 +147,7 @@ def test_threads_hold_a_few_batches_ahead_not_the_whole_run(monkeypatch, qm7):
 
     monkeypatch.setattr(dispatch, "ThreadPoolExecutor", CountingPool)
     monkeypatch.setattr(dispatch, "thread_budget", lambda: 2)
-    params = dict(J=1, L=1, Q=(1.0, 2.0), oversampling=2.0, n_jobs=1, backend="numpy")
     X = qm7[0][:12]
-    SolidHarmonicScattering(**params).fit_transform(X)
+    SolidHarmonicScattering(**IN_PROCESS).fit_transform(X)
     assert outstanding[0] == 0
     assert peak[0] <= dispatch.BATCHES_IN_FLIGHT_PER_THREAD * 2 < len(X)
