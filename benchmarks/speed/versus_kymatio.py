@@ -71,6 +71,10 @@ def main():
         [rows, np.random.default_rng(1).choice(others, extra, replace=False)]
     )[: args.batch]
 
+    def own(row):
+        """The molecules ours transforms beside kymatio's ``row``."""
+        return X[batch] if args.batch > 1 else X[row : row + 1]
+
     from benchmarks.kymatio_baseline.matched_width import KymatioQM7
 
     kymatio = KymatioQM7()
@@ -82,7 +86,7 @@ def main():
         threads = threadpool_limits(1) if args.threads == "one" else nullcontext()
         with threads:
             # Imports and the wavelet spectra of the lattices met, cached.
-            ours.fit_transform(X[batch] if args.batch > 1 else X[rows[:1]])
+            ours.fit_transform(own(rows[0]))
             print(
                 f"{'molecule':>10s} {'atoms':>5s} {'kymatio s':>10s} "
                 f"{'ours s':>8s} {'ratio':>6s} {'CPU s: kymatio':>15s} {'ours':>6s}",
@@ -90,11 +94,11 @@ def main():
             )
             kymatio_total = ours_total = 0.0
             for row in rows:
-                own = X[batch] if args.batch > 1 else X[row : row + 1]
-                before = _seconds(ours.fit_transform, own)
+                molecules = own(row)
+                before = _seconds(ours.fit_transform, molecules)
                 theirs = _seconds(kymatio.coefficients, *_unpad(X[row]))
-                after = _seconds(ours.fit_transform, own)
-                mine = (before + after) / 2 / len(own)
+                after = _seconds(ours.fit_transform, molecules)
+                mine = (before + after) / 2 / len(molecules)
                 kymatio_total += theirs
                 ours_total += mine
                 print(
