@@ -30,11 +30,16 @@ def _finite_differences(Z, R, step=1e-5, **params):
     return np.stack(columns, axis=-1).reshape(*columns[0].shape, len(Z), 3)
 
 
-def test_gradients_match_central_finite_differences(molecules):
+@pytest.mark.parametrize(
+    "params",
+    [PARAMS, dict(PARAMS, J=1, scales_per_octave=2)],
+    ids=["octaves", "halves"],
+)
+def test_gradients_match_central_finite_differences(molecules, params):
     for Z, R in _small(molecules):
-        result = atom_fields([(Z, R)], return_gradients=True, **PARAMS)
+        result = atom_fields([(Z, R)], return_gradients=True, **params)
         (gradients,) = result.gradients
-        numerical = _finite_differences(Z, R, **PARAMS)
+        numerical = _finite_differences(Z, R, **params)
         scale = np.abs(gradients).max(axis=(0, 2, 3), keepdims=True)
         # Relative to each field's largest derivative: the columns span decades.
         error = np.abs(gradients - numerical) / scale
@@ -104,7 +109,9 @@ def test_strict_array_module_gives_the_numpy_result(molecules):
     Z, R = molecules[3]
     weights = np.vstack([Z, Z % 5]).astype(float)
     xp = StrictModule()
-    fields, gradients = first_layer_gradients_at_atoms(R, weights, 0.3, 0.25, 2, 3, xp)
+    fields, gradients = first_layer_gradients_at_atoms(
+        R, weights, 0.3, 0.25, 2, 3, xp=xp
+    )
     reference = first_layer_gradients_at_atoms(R, weights, 0.3, 0.25, 2, 3)
     np.testing.assert_array_equal(xp.asnumpy(fields), reference[0])
     np.testing.assert_array_equal(xp.asnumpy(gradients), reference[1])

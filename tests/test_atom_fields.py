@@ -57,17 +57,26 @@ def test_matches_the_grid_field_evaluation_at_the_atoms(molecules):
                 )
 
 
-def test_two_atoms_closed_form():
+@pytest.mark.parametrize("per_octave", [1, 2, 3])
+def test_two_atoms_closed_form(per_octave):
     # For two atoms at distance d, the field at atom 0 is the other atom's wavelet:
     # l = 0 adds atom 0's own Gaussian, l >= 1 sees atom 1 alone, and the sum over m
-    # of |Y_l^m|² is (2l + 1) / (4 pi).
+    # of |Y_l^m|² is (2l + 1) / (4 pi). The scales are sigma 2^(k / per_octave).
     d, sigma, J, L = 1.3, 0.25, 1, 3
     Z = np.array([6, 8])
     R = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, d]])
-    result = atom_fields([(Z, R)], sigma=sigma, J=J, L=L, channels=("full",))
-    fields = result.fields[0].reshape(J + 1, L + 1)
-    for j in range(J + 1):
-        scale = sigma * 2**j
+    result = atom_fields(
+        [(Z, R)],
+        sigma=sigma,
+        J=J,
+        L=L,
+        channels=("full",),
+        scales_per_octave=per_octave,
+    )
+    n_scales = J * per_octave + 1
+    fields = result.fields[0].reshape(n_scales, L + 1)
+    for j in range(n_scales):
+        scale = sigma * 2 ** (j / per_octave)
         t = np.hypot(scale, sigma)
         for degree in range(L + 1):
             wavelet = (
@@ -105,6 +114,12 @@ def test_rows_follow_molecules_and_names(molecules):
     )
     assert result.feature_names[0] == "U1[full,j=0,l=0]"
     assert result.feature_names[-1] == "U1[core,j=1,l=2]"
+    between = atom_fields(molecules[:1], J=1, L=2, scales_per_octave=2)
+    assert between.fields.shape[1] == 3 * 3 * 3
+    assert list(between.feature_names[3:9:3]) == [
+        "U1[full,j=1/2,l=0]",
+        "U1[full,j=1,l=0]",
+    ]
     # Each molecule's rows are those it gets alone.
     alone = atom_fields([molecules[2]], J=1, L=2).fields
     np.testing.assert_array_equal(result.fields[result.molecule == 2], alone)
@@ -123,6 +138,7 @@ def test_core_channel_of_hydrogen_is_zero_not_nan():
         ({"L": 1.5}, "'L' parameter of atom_fields must be an int in the range"),
         ({"sigma": 0.0}, "'sigma' parameter of atom_fields must be a float in"),
         ({"sigma_0": -1.0}, "'sigma_0' parameter of atom_fields must be"),
+        ({"scales_per_octave": 0}, "'scales_per_octave' parameter of atom_fields"),
     ],
 )
 def test_bad_parameters(molecules, params, message):

@@ -24,6 +24,15 @@ MODELS = {
     "SparseAtomKernelRidge": SparseAtomKernelRidge(
         n_representatives=60, width=0.5, random_state=0, **FIELDS
     ),
+    # Scales between octaves and a large log offset: the force-field settings.
+    "SparseAtomKernelRidge-halves": SparseAtomKernelRidge(
+        n_representatives=60,
+        width=0.5,
+        random_state=0,
+        scales_per_octave=2,
+        eps=3.0,
+        **FIELDS,
+    ),
     "SparseAtomKernelRidgeCV": SparseAtomKernelRidgeCV(
         n_representatives=60,
         widths=(0.5,),

@@ -29,7 +29,8 @@ dependency of the package; ``--skip-sgdml`` runs without it).
 
 Usage: python -m benchmarks.forces.md17_like --data <folder with .extxyz>
     [--molecules ethanol malonaldehyde aspirin] [--n-train 1000] [--n-test 2000]
-    [--n-valid 200] [--representatives 2000] [--J 2] [--L 3] [--widths 1 0.5,1]
+    [--n-valid 200] [--representatives 2000] [--J 2] [--L 3] [--scales-per-octave 1]
+    [--eps 1e-3] [--widths 1 0.5,1]
     [--alphas 1e-8 1e-6 1e-4] [--force-weights 0.01 0.1 1 10]
     [--sgdml-sigmas 10 20 40 80] [--sgdml-search-n 200] [--sgdml-n-train 1000]
     [--skip-sgdml] [--json results.json]
@@ -104,6 +105,8 @@ def search_energy_force(args, numbers, R, E, F, fit, valid, width):
         J=args.J,
         L=args.L,
         channels=channel_set(args.channels, numbers),
+        scales_per_octave=args.scales_per_octave,
+        eps=args.eps,
         selection="farthest",
         element_shares=args.element_shares,
         random_state=args.seed,
@@ -234,6 +237,12 @@ def main():  # noqa: C901 - a linear script
     parser.add_argument("--J", type=int, default=2, help="largest scale index")
     parser.add_argument("--L", type=int, default=3, help="largest degree")
     parser.add_argument(
+        "--scales-per-octave", type=int, default=1, help="wavelet scales per octave"
+    )
+    parser.add_argument(
+        "--eps", type=float, default=1e-3, help="log offset, fraction of the median"
+    )
+    parser.add_argument(
         "--channels",
         default="charges",
         choices=CHANNEL_SETS,
@@ -295,6 +304,8 @@ def main():  # noqa: C901 - a linear script
                 J=args.J,
                 L=args.L,
                 channels=channel_set(args.channels, numbers),
+                scales_per_octave=args.scales_per_octave,
+                eps=args.eps,
                 selection="farthest",
                 element_shares=args.element_shares,
                 random_state=args.seed,

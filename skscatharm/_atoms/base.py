@@ -7,7 +7,7 @@ else, from the molecules to the fitted dual coefficients and the predictions, is
 here, in one private base class, so that neither model is a kind of the other.
 """
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
@@ -63,7 +63,7 @@ class _BaseAtomKernelRidge(VersionedPickleMixin, RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    sigma, J, L, channels, sigma_0
+    sigma, J, L, channels, sigma_0, scales_per_octave
         The fields' parameters, as in :func:`~skscatharm.atom_fields`.
     eps : float
         Offset of the descriptors' logarithm, as a fraction of each column's median.
@@ -73,16 +73,20 @@ class _BaseAtomKernelRidge(VersionedPickleMixin, RegressorMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         **WAVELET_CONSTRAINTS,
+        "scales_per_octave": [Interval(Integral, 1, None, closed="left")],
         "eps": [Interval(Real, 0, None, closed="neither")],
         "n_jobs": N_JOBS_CONSTRAINT,
     }
 
-    def __init__(self, *, sigma, J, L, channels, sigma_0, eps, n_jobs, verbose):
+    def __init__(
+        self, *, sigma, J, L, channels, sigma_0, scales_per_octave, eps, n_jobs, verbose
+    ):
         self.sigma = sigma
         self.J = J
         self.L = L
         self.channels = channels
         self.sigma_0 = sigma_0
+        self.scales_per_octave = scales_per_octave
         self.eps = eps
         self.n_jobs = n_jobs
         self.verbose = verbose
@@ -107,6 +111,7 @@ class _BaseAtomKernelRidge(VersionedPickleMixin, RegressorMixin, BaseEstimator):
             L=self.L,
             channels=self.channels,
             sigma_0=self.sigma_0,
+            scales_per_octave=self.scales_per_octave,
             n_jobs=self.n_jobs,
         )
 
@@ -218,6 +223,7 @@ class _BaseAtomKernelRidge(VersionedPickleMixin, RegressorMixin, BaseEstimator):
             L=self.L,
             channels=self.channels,
             sigma_0=self.sigma_0,
+            scales_per_octave=self.scales_per_octave,
             n_jobs=self.n_jobs,
             return_gradients=return_gradients,
         )
@@ -340,6 +346,10 @@ class _BaseAtomKernelRidge(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         state = super().__getstate__()
         state.pop("_element_blocks_cache", None)
         return state
+
+    def __setstate__(self, state):
+        # A model saved before scales_per_octave existed has one scale per octave.
+        super().__setstate__({"scales_per_octave": 1, **state})
 
     def _energies(self, fields, n_molecules):
         """The predicted target from the molecules' fields."""

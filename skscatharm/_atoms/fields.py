@@ -7,10 +7,12 @@ They are computed in closed form by
 :func:`skscatharm._core.first_layer.first_layer_at_atoms` (no grid).
 """
 
+from numbers import Integral
+
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import validate_params
+from sklearn.utils._param_validation import Interval, validate_params
 
 from .._core.atom_gradients import first_layer_gradients_at_atoms
 from .._core.channels import channel_weights, resolve_channels
@@ -25,6 +27,7 @@ from .._parameters import N_JOBS_CONSTRAINT, WAVELET_CONSTRAINTS
         **WAVELET_CONSTRAINTS,
         "n_jobs": N_JOBS_CONSTRAINT,
         "return_gradients": ["boolean"],
+        "scales_per_octave": [Interval(Integral, 1, None, closed="left")],
     },
     prefer_skip_nested_validation=True,
 )
@@ -36,6 +39,7 @@ def atom_fields(
     L=3,
     channels=("full", "valence", "core"),
     sigma_0=None,
+    scales_per_octave=1,
     n_jobs=None,
     return_gradients=False,
 ):
@@ -44,7 +48,8 @@ def atom_fields(
     Where :class:`SolidHarmonicScattering` integrates the fields
     ``U1[j,l](u) = (Σ_m |rho * psi_{j,l,m}(u)|²)^½`` of doc/definition.rst §3 over space, this
     reads them at the atoms' positions, from their closed form (no grid, exact to
-    rounding). Each atom gets ``n_channels * (J + 1) * (L + 1)`` numbers that describe
+    rounding). Each atom gets ``n_channels * (J * scales_per_octave + 1) * (L + 1)``
+    numbers that describe
     its surroundings up to a distance of a few ``sigma_0 * 2**J`` and are invariant
     to rotations, reflections and translations of the molecule and to the order of
     the other atoms. They are the input of atomic-energy models, such as a kernel
@@ -64,6 +69,11 @@ def atom_fields(
         Density channels, as in :class:`SolidHarmonicScattering`.
     sigma_0 : float or None, default=None
         Width (Å) of the finest wavelet; ``None`` means ``sigma``.
+    scales_per_octave : int, default=1
+        Wavelet widths per factor 2: the scales are ``sigma_0 * 2**j`` for ``j = 0,
+        1/K, 2/K, ..., J`` with ``K = scales_per_octave`` (doc/definition.rst §7).
+        More scales resolve the distances of the neighbours more finely, which
+        force fields of one molecule's vibrations need (benchmarks/RESULTS.md §9).
     n_jobs : int or None, default=None
         Workers that compute blocks of molecules at once: threads, or the workers
         of the backend that a :func:`joblib.parallel_config` context names (Dask's
@@ -81,7 +91,7 @@ def atom_fields(
         then ``l``; ``molecule``, ndarray of int of shape ``(n_atoms_total,)``, the
         index of each row's molecule in ``X``; ``numbers``, the row's atomic
         number; and ``feature_names``, ndarray of str such as
-        ``"U1[full,j=0,l=1]"``. With ``return_gradients``, also ``gradients``, a
+        ``"U1[full,j=0,l=1]"`` (``j=3/2`` between octaves). With ``return_gradients``, also ``gradients``, a
         list with one ndarray of shape ``(n_atoms, n_features, n_atoms, 3)`` per
         molecule: ``gradients[i][a, f, b]`` is the derivative (per Å) of field
         ``f`` at atom ``a`` of molecule ``i`` with respect to the position of its
@@ -116,7 +126,7 @@ def atom_fields(
         channel_weights(resolved, molecule.numbers, index)
         for index, molecule in enumerate(molecules)
     ]
-    parameters = (float(sigma), float(sigma_0), int(J), int(L))
+    parameters = (float(sigma), float(sigma_0), int(J), int(L), int(scales_per_octave))
     n_workers = effective_n_jobs(n_jobs)
     if n_workers == 1 or len(molecules) < 2:
         per_molecule = _fields_of(molecules, weights, parameters, return_gradients)
@@ -149,9 +159,9 @@ def atom_fields(
                 f"molecule {index}: the derivatives of its fields are not finite"
             )
     names = [
-        f"U1[{channel.name},j={j},l={degree}]"
+        f"U1[{channel.name},j={scale_label(k, scales_per_octave)},l={degree}]"
         for channel in resolved
-        for j in range(J + 1)
+        for k in range(J * scales_per_octave + 1)
         for degree in range(L + 1)
     ]
     result = Bunch(
@@ -165,6 +175,13 @@ def atom_fields(
     if return_gradients:
         result.gradients = [gradient for _, gradient in per_molecule]
     return result
+
+
+def scale_label(k, scales_per_octave):
+    """The scale index ``j = k / K`` as a feature name shows it: ``2``, or ``3/2``."""
+    if k % scales_per_octave == 0:
+        return str(k // scales_per_octave)
+    return f"{k}/{scales_per_octave}"
 
 
 def _fields_of(molecules, weights, parameters, return_gradients=False):

@@ -38,12 +38,16 @@ class AtomKernelRidge(_BaseAtomKernelRidge):
         give the equal-weight mean of their kernels.
     alpha : float, default=1e-3
         Ridge penalty.
-    sigma, J, L, channels, sigma_0
+    sigma, J, L, channels, sigma_0, scales_per_octave
         The fields' parameters, as in :func:`atom_fields`.
     eps : float, default=1e-3
         Offset, as a fraction of each column's median, that keeps the logarithm of
         a field finite where it vanishes by symmetry (``l >= 1`` at the centre of a
-        symmetric molecule).
+        symmetric molecule). A small offset compares atoms on the fields' orders of
+        magnitude (suited to energies across many molecules); an offset of the
+        order of the median or more makes the descriptors nearly linear in the
+        fields (suited to the small displacements of one molecule's vibrations,
+        where it gave more accurate forces: benchmarks/RESULTS.md §9).
     n_jobs : int or None, default=None
         Workers that compute the atom fields and the atom kernel, in ``fit`` and
         ``predict``, each on a block of molecules or of atom pairs: threads, or
@@ -121,6 +125,7 @@ class AtomKernelRidge(_BaseAtomKernelRidge):
         L=3,
         channels=("full", "valence", "core"),
         sigma_0=None,
+        scales_per_octave=1,
         eps=1e-3,
         n_jobs=None,
         verbose=0,
@@ -131,6 +136,7 @@ class AtomKernelRidge(_BaseAtomKernelRidge):
             L=L,
             channels=channels,
             sigma_0=sigma_0,
+            scales_per_octave=scales_per_octave,
             eps=eps,
             n_jobs=n_jobs,
             verbose=verbose,

@@ -70,7 +70,7 @@ class AtomKernelRidgeCV(_BaseAtomKernelRidge):
         unshuffled :class:`~sklearn.model_selection.KFold`.
     error : {"absolute", "squared"}, default="absolute"
         The cross-validation error: mean absolute or mean squared.
-    sigma, J, L, channels, sigma_0, eps, n_jobs
+    sigma, J, L, channels, sigma_0, scales_per_octave, eps, n_jobs
         As in :class:`AtomKernelRidge`.
     verbose : int, default=0
         Progress printed to standard output when > 0: a line per stage (the
@@ -133,6 +133,7 @@ n_atoms_fit_
         L=3,
         channels=("full", "valence", "core"),
         sigma_0=None,
+        scales_per_octave=1,
         eps=1e-3,
         n_jobs=None,
         verbose=0,
@@ -143,6 +144,7 @@ n_atoms_fit_
             L=L,
             channels=channels,
             sigma_0=sigma_0,
+            scales_per_octave=scales_per_octave,
             eps=eps,
             n_jobs=n_jobs,
             verbose=verbose,

@@ -377,7 +377,7 @@ class SparseAtomKernelRidge(_BaseSparseAtomKernelRidge):
         ``Σ_i w_i [(y_i - ŷ_i)² + force_weight Σ_{k,a} (F_ika - F̂_ika)²] + alpha
         c^T K_mm c``. Choose it on validation data (it trades energy against
         force errors); ignored without ``forces``.
-    sigma, J, L, channels, sigma_0, eps
+    sigma, J, L, channels, sigma_0, scales_per_octave, eps
         The descriptors' parameters, as in :class:`AtomKernelRidge`.
     n_jobs : int or None, default=None
         Workers that compute the atom fields and the atom kernel over blocks of
@@ -453,6 +453,7 @@ class SparseAtomKernelRidge(_BaseSparseAtomKernelRidge):
         L=3,
         channels=("full", "valence", "core"),
         sigma_0=None,
+        scales_per_octave=1,
         eps=1e-3,
         n_jobs=None,
         random_state=None,
@@ -464,6 +465,7 @@ class SparseAtomKernelRidge(_BaseSparseAtomKernelRidge):
             L=L,
             channels=channels,
             sigma_0=sigma_0,
+            scales_per_octave=scales_per_octave,
             eps=eps,
             n_jobs=n_jobs,
             verbose=verbose,

@@ -60,7 +60,9 @@ class SparseAtomKernelRidgeCV(_BaseSparseAtomKernelRidge):
         With ``forces``, whether the candidates are ranked by the held-out error of
         the force components or of the energies (both are kept in
         ``cv_force_errors_`` and ``cv_energy_errors_``); ignored otherwise.
-    selection, element_shares, sigma, J, L, channels, sigma_0, eps, n_jobs, random_state
+    selection, element_shares, sigma, J, L, channels, sigma_0, scales_per_octave, eps
+        As in :class:`SparseAtomKernelRidge`.
+    n_jobs, random_state
         As in :class:`SparseAtomKernelRidge` (one seed draws the representatives
         of every split and of the refit).
     verbose : int, default=0
@@ -133,6 +135,7 @@ n_representatives_, offset_, scale_, n_atoms_fit_
         L=3,
         channels=("full", "valence", "core"),
         sigma_0=None,
+        scales_per_octave=1,
         eps=1e-3,
         n_jobs=None,
         random_state=None,
@@ -144,6 +147,7 @@ n_representatives_, offset_, scale_, n_atoms_fit_
             L=L,
             channels=channels,
             sigma_0=sigma_0,
+            scales_per_octave=scales_per_octave,
             eps=eps,
             n_jobs=n_jobs,
             verbose=verbose,

@@ -77,7 +77,9 @@ def _monomials(xp, powers, degree):
     )
 
 
-def first_layer_gradients_at_atoms(positions, weights, sigma, sigma_0, J, L, xp=np):
+def first_layer_gradients_at_atoms(
+    positions, weights, sigma, sigma_0, J, L, scales_per_octave=1, xp=np
+):
     """``U1[j, l]`` at every atom and its derivative with respect to every position.
 
     Parameters
@@ -89,31 +91,35 @@ def first_layer_gradients_at_atoms(positions, weights, sigma, sigma_0, J, L, xp=
         Atom width and finest wavelet width (Å).
     J, L : int
         Largest scale index and largest degree.
+    scales_per_octave : int, default=1
+        Scales ``j = 0, 1/K, ..., J`` (:func:`~.plan.wavelet_scales`).
     xp : module, default=numpy
         Array module of the computation (NumPy, CuPy); inputs are host arrays, the
         results are ``xp`` arrays.
 
     Returns
     -------
-    fields : array of shape (n_atoms, n_channels, J + 1, L + 1)
-        As :func:`~skscatharm._core.first_layer.first_layer_at_atoms`.
-    gradients : array of shape (n_atoms, n_channels, J + 1, L + 1, n_atoms, 3)
+    fields : array of shape (n_atoms, n_channels, n_scales, L + 1)
+        As :func:`~skscatharm._core.first_layer.first_layer_at_atoms`
+        (``n_scales = J * scales_per_octave + 1``).
+    gradients : array of shape (n_atoms, n_channels, n_scales, L + 1, n_atoms, 3)
         ``gradients[n, c, j, l, k] = ∂ fields[n, c, j, l] / ∂ r_k`` (per Å).
     """
     positions = np.asarray(positions, dtype=np.float64)
     weights = np.asarray(weights, dtype=np.float64)
     n_atoms, n_channels = len(positions), len(weights)
-    scales = wavelet_scales(sigma_0, J)
+    scales = wavelet_scales(sigma_0, J, scales_per_octave)
     widths = first_layer_widths(scales, sigma)
-    fields = xp.empty((n_atoms, n_channels, J + 1, L + 1))
-    gradients = xp.zeros((n_atoms, n_channels, J + 1, L + 1, n_atoms, 3))
+    n_scales = len(scales)
+    fields = xp.empty((n_atoms, n_channels, n_scales, L + 1))
+    gradients = xp.zeros((n_atoms, n_channels, n_scales, L + 1, n_atoms, 3))
     w = xp.asarray(weights)
     inverse_squares_host = np.array([width**-2 for width in widths])
     inverse_squares = xp.asarray(inverse_squares_host)
     minus_half_inverse_squares = xp.asarray(-0.5 * inverse_squares_host)[:, None, None]
     absolute_w = xp.asarray(np.abs(weights))
     per_centre = (
-        n_atoms * (J + 1) * ((2 * L + 1) * 4 + (L + 1) * (L + 2) + 6 * n_channels)
+        n_atoms * n_scales * ((2 * L + 1) * 4 + (L + 1) * (L + 2) + 6 * n_channels)
     )
     block = max(1, min(n_atoms, BLOCK_DOUBLES // max(per_centre, 1)))
     for first in range(0, n_atoms, block):

@@ -149,7 +149,7 @@ def first_layer_squared_moduli(
     return squared
 
 
-def first_layer_at_atoms(positions, weights, sigma, sigma_0, J, L):
+def first_layer_at_atoms(positions, weights, sigma, sigma_0, J, L, scales_per_octave=1):
     """``U1[j, l]`` of every channel at every atom of one molecule (closed form).
 
     Parameters
@@ -161,10 +161,12 @@ def first_layer_at_atoms(positions, weights, sigma, sigma_0, J, L):
         Atom width and finest wavelet width (Å).
     J, L : int
         Largest scale index and largest degree.
+    scales_per_octave : int, default=1
+        Scales ``j = 0, 1/K, ..., J`` (:func:`~.plan.wavelet_scales`).
 
     Returns
     -------
-    fields : ndarray of shape (n_atoms, n_channels, J + 1, L + 1)
+    fields : ndarray of shape (n_atoms, n_channels, J * scales_per_octave + 1, L + 1)
     """
     offsets = positions[:, None, :] - positions[None, :, :]  # r_n - r_n'
     distances = np.linalg.norm(offsets, axis=-1)
@@ -178,8 +180,8 @@ def first_layer_at_atoms(positions, weights, sigma, sigma_0, J, L):
     )
     cosines = np.clip(np.einsum("nid,njd->nij", directions, directions), -1.0, 1.0)
     n_atoms, n_channels = len(positions), len(weights)
-    fields = np.empty((n_atoms, n_channels, J + 1, L + 1))
-    scales = wavelet_scales(sigma_0, J)
+    scales = wavelet_scales(sigma_0, J, scales_per_octave)
+    fields = np.empty((n_atoms, n_channels, len(scales), L + 1))
     widths = first_layer_widths(scales, sigma)
     for degree in range(L + 1):
         legendre = eval_legendre(degree, cosines)

@@ -147,9 +147,16 @@ def margin_factor(power, degree, tail_tolerance):
     )
 
 
-def wavelet_scales(sigma_0, J):
-    """Wavelet widths ``s_j = sigma_0 2^j`` for ``j = 0..J`` (doc/definition.rst §2)."""
-    return tuple(sigma_0 * 2.0**j for j in range(J + 1))
+def wavelet_scales(sigma_0, J, scales_per_octave=1):
+    """Wavelet widths ``s_j = sigma_0 2^j`` for ``j = 0..J`` (doc/definition.rst §2).
+
+    With ``scales_per_octave = K > 1``, ``j`` runs over ``0, 1/K, 2/K, ..., J``
+    (the atom fields' finer radial sampling, doc/definition.rst §7).
+    """
+    return tuple(
+        sigma_0 * 2.0 ** (k / scales_per_octave)
+        for k in range(J * scales_per_octave + 1)
+    )
 
 
 def first_layer_widths(scales, sigma):
