@@ -27,6 +27,7 @@ from skscatharm import (
     FactorizedBilinearRegressor,
     InconsistentVersionWarning,
     SolidHarmonicScattering,
+    SparseAtomKernelRidge,
     _persistence,
 )
 from skscatharm._core import backend
@@ -310,3 +311,16 @@ def test_a_fitted_regressor_warns_under_another_version_and_still_loads(
     with pytest.warns(InconsistentVersionWarning, match="FactorizedBilinearRegressor"):
         restored = joblib.load(saved)
     np.testing.assert_array_equal(restored.predict(F_new), model.predict(F_new))
+
+
+def test_an_atom_model_saved_before_scales_per_octave_predicts_as_before(split):
+    X_train, y_train, X_new = split
+    model = SparseAtomKernelRidge(50, J=1, L=1, random_state=0).fit(X_train, y_train)
+    state = model.__getstate__()
+    # As a pickle saved before the parameter existed (one scale per octave).
+    del state["scales_per_octave"], state["_skscatharm_version"]
+    restored = SparseAtomKernelRidge.__new__(SparseAtomKernelRidge)
+    with pytest.warns(InconsistentVersionWarning, match="unknown"):
+        restored.__setstate__(state)
+    assert restored.get_params() == model.get_params()
+    np.testing.assert_array_equal(restored.predict(X_new), model.predict(X_new))
