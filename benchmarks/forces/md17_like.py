@@ -30,7 +30,7 @@ dependency of the package; ``--skip-sgdml`` runs without it).
 Usage: python -m benchmarks.forces.md17_like --data <folder with .extxyz>
     [--molecules ethanol malonaldehyde aspirin] [--n-train 1000] [--n-test 2000]
     [--n-valid 200] [--representatives 2000] [--J 2] [--L 3] [--scales-per-octave 1]
-    [--eps 1e-3] [--widths 1 0.5,1]
+    [--eps 1e-3] [--sigma 0.2262] [--sigma-0 SIGMA] [--widths 1 0.5,1]
     [--alphas 1e-8 1e-6 1e-4] [--force-weights 0.01 0.1 1 10]
     [--sgdml-sigmas 10 20 40 80] [--sgdml-search-n 200] [--sgdml-n-train 1000]
     [--skip-sgdml] [--json results.json]
@@ -107,6 +107,8 @@ def search_energy_force(args, numbers, R, E, F, fit, valid, width):
         channels=channel_set(args.channels, numbers),
         scales_per_octave=args.scales_per_octave,
         eps=args.eps,
+        sigma=args.sigma,
+        sigma_0=args.sigma_0,
         selection="farthest",
         element_shares=args.element_shares,
         random_state=args.seed,
@@ -242,6 +244,10 @@ def main():  # noqa: C901 - a linear script
     parser.add_argument(
         "--eps", type=float, default=1e-3, help="log offset, fraction of the median"
     )
+    parser.add_argument("--sigma", type=float, default=0.2262, help="atom width (Å)")
+    parser.add_argument(
+        "--sigma-0", type=float, default=None, help="finest wavelet (Å); default sigma"
+    )
     parser.add_argument(
         "--channels",
         default="charges",
@@ -306,6 +312,8 @@ def main():  # noqa: C901 - a linear script
                 channels=channel_set(args.channels, numbers),
                 scales_per_octave=args.scales_per_octave,
                 eps=args.eps,
+                sigma=args.sigma,
+                sigma_0=args.sigma_0,
                 selection="farthest",
                 element_shares=args.element_shares,
                 random_state=args.seed,
