@@ -26,3 +26,7 @@ WAVELET_CONSTRAINTS = {
 #: ``verbose`` and ``random_state`` are in doc/user_guide.rst ("Parameters shared
 #: by the estimators") and, for ``verbose``, in :mod:`skscatharm._verbose`.
 N_JOBS_CONSTRAINT = [None, Integral]
+
+#: Wavelet scales per octave of the atom fields (doc/definition.rst §7), shared by
+#: :func:`~skscatharm.atom_fields` and the atom-kernel models.
+SCALES_PER_OCTAVE_CONSTRAINT = [Interval(Integral, 1, None, closed="left")]

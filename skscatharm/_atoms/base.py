@@ -7,7 +7,7 @@ else, from the molecules to the fitted dual coefficients and the predictions, is
 here, in one private base class, so that neither model is a kind of the other.
 """
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
@@ -16,7 +16,11 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from .._core.molecules import as_molecules
-from .._parameters import N_JOBS_CONSTRAINT, WAVELET_CONSTRAINTS
+from .._parameters import (
+    N_JOBS_CONSTRAINT,
+    SCALES_PER_OCTAVE_CONSTRAINT,
+    WAVELET_CONSTRAINTS,
+)
 from .._persistence import VersionedPickleMixin
 from .._verbose import Reporter
 from ..regression._preprocessing import _binary_exponent
@@ -73,7 +77,7 @@ class _BaseAtomKernelRidge(VersionedPickleMixin, RegressorMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         **WAVELET_CONSTRAINTS,
-        "scales_per_octave": [Interval(Integral, 1, None, closed="left")],
+        "scales_per_octave": SCALES_PER_OCTAVE_CONSTRAINT,
         "eps": [Interval(Real, 0, None, closed="neither")],
         "n_jobs": N_JOBS_CONSTRAINT,
     }

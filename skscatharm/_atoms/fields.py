@@ -7,18 +7,20 @@ They are computed in closed form by
 :func:`skscatharm._core.first_layer.first_layer_at_atoms` (no grid).
 """
 
-from numbers import Integral
-
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import validate_params
 
 from .._core.atom_gradients import first_layer_gradients_at_atoms
 from .._core.channels import channel_weights, resolve_channels
 from .._core.first_layer import first_layer_at_atoms
 from .._core.molecules import as_molecules
-from .._parameters import N_JOBS_CONSTRAINT, WAVELET_CONSTRAINTS
+from .._parameters import (
+    N_JOBS_CONSTRAINT,
+    SCALES_PER_OCTAVE_CONSTRAINT,
+    WAVELET_CONSTRAINTS,
+)
 
 
 @validate_params(
@@ -27,7 +29,7 @@ from .._parameters import N_JOBS_CONSTRAINT, WAVELET_CONSTRAINTS
         **WAVELET_CONSTRAINTS,
         "n_jobs": N_JOBS_CONSTRAINT,
         "return_gradients": ["boolean"],
-        "scales_per_octave": [Interval(Integral, 1, None, closed="left")],
+        "scales_per_octave": SCALES_PER_OCTAVE_CONSTRAINT,
     },
     prefer_skip_nested_validation=True,
 )
@@ -49,8 +51,8 @@ def atom_fields(
     ``U1[j,l](u) = (Σ_m |rho * psi_{j,l,m}(u)|²)^½`` of doc/definition.rst §3 over space, this
     reads them at the atoms' positions, from their closed form (no grid, exact to
     rounding). Each atom gets ``n_channels * (J * scales_per_octave + 1) * (L + 1)``
-    numbers that describe
-    its surroundings up to a distance of a few ``sigma_0 * 2**J`` and are invariant
+    numbers that describe its surroundings up to a distance of a few
+    ``sigma_0 * 2**J`` and are invariant
     to rotations, reflections and translations of the molecule and to the order of
     the other atoms. They are the input of atomic-energy models, such as a kernel
     summed over pairs of atoms of the same element.
@@ -91,8 +93,8 @@ def atom_fields(
         then ``l``; ``molecule``, ndarray of int of shape ``(n_atoms_total,)``, the
         index of each row's molecule in ``X``; ``numbers``, the row's atomic
         number; and ``feature_names``, ndarray of str such as
-        ``"U1[full,j=0,l=1]"`` (``j=3/2`` between octaves). With ``return_gradients``, also ``gradients``, a
-        list with one ndarray of shape ``(n_atoms, n_features, n_atoms, 3)`` per
+        ``"U1[full,j=0,l=1]"`` (``j=3/2`` between octaves). With
+        ``return_gradients``, also ``gradients``, a list with one ndarray of shape ``(n_atoms, n_features, n_atoms, 3)`` per
         molecule: ``gradients[i][a, f, b]`` is the derivative (per Å) of field
         ``f`` at atom ``a`` of molecule ``i`` with respect to the position of its
         atom ``b``. Where a field vanishes (``l >= 1`` at a centre of symmetry) it
