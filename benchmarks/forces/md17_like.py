@@ -92,16 +92,9 @@ def errors(model, numbers, positions, energies, forces):
     )
 
 
-def search_energy_force(args, numbers, R, E, F, fit, valid, width):
-    """Validation errors of every (alpha, force weight) for one width.
-
-    Returns a list of dicts and the model fit on ``fit`` (its scaling and
-    representatives are those of every candidate).
-    """
-    model = SparseAtomKernelRidge(
-        args.representatives,
-        width=width,
-        alpha=1.0,
+def descriptor_parameters(args, numbers):
+    """The atom model's descriptor and representative settings from the options."""
+    return dict(
         J=args.J,
         L=args.L,
         channels=channel_set(args.channels, numbers),
@@ -112,6 +105,20 @@ def search_energy_force(args, numbers, R, E, F, fit, valid, width):
         selection="farthest",
         element_shares=args.element_shares,
         random_state=args.seed,
+    )
+
+
+def search_energy_force(args, numbers, R, E, F, fit, valid, width):
+    """Validation errors of every (alpha, force weight) for one width.
+
+    Returns a list of dicts and the model fit on ``fit`` (its scaling and
+    representatives are those of every candidate).
+    """
+    model = SparseAtomKernelRidge(
+        args.representatives,
+        width=width,
+        alpha=1.0,
+        **descriptor_parameters(args, numbers),
     ).fit(molecules(numbers, R[fit]), E[fit])
     representatives = model._training_atoms
     # The training atoms as the fit saw them (descriptors of the fit set).
@@ -307,16 +314,7 @@ def main():  # noqa: C901 - a linear script
                 width=chosen["width"],
                 alpha=chosen["alpha"],
                 force_weight=chosen["force_weight"],
-                J=args.J,
-                L=args.L,
-                channels=channel_set(args.channels, numbers),
-                scales_per_octave=args.scales_per_octave,
-                eps=args.eps,
-                sigma=args.sigma,
-                sigma_0=args.sigma_0,
-                selection="farthest",
-                element_shares=args.element_shares,
-                random_state=args.seed,
+                **descriptor_parameters(args, numbers),
             )
             start = time.perf_counter()
             model.fit(
